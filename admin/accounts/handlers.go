@@ -1,0 +1,78 @@
+package accounts
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/views/accountsv"
+)
+
+// Handlers serve the accounts pages.
+type Handlers struct {
+	Pool *pgxpool.Pool
+}
+
+// List is /accounts: search box, kind and status filters, keyset pages. The URL holds the filters.
+func (h *Handlers) List(c *fiber.Ctx) error {
+	f := Filter{Search: c.Query("q"), Kind: c.Query("kind"), Status: c.Query("status"), Before: web.QueryInt64(c, "before")}
+	ctx := web.Ctx(c)
+	data := accountsv.ListData{Query: f.Search, Kind: f.Kind, Status: f.Status, Cols: columns(c)}
+	list, next, err := List(ctx, h.Pool, f)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Internal {
+			return err
+		}
+		e := err.(*apperr.Error)
+		data.Error = web.T(c, e.Message, "Field", web.T(c, "accounts.field."+e.Field))
+	}
+	data.Rows = toRows(list)
+	if next != 0 {
+		q := url.Values{"q": {f.Search}, "kind": {f.Kind}, "status": {f.Status}, "before": {strconv.FormatInt(next, 10)}}
+		data.NextURL = "/accounts?" + q.Encode()
+	}
+	if c.Get("HX-Target") == "results" {
+		return web.Fragment(c, fiber.StatusOK, accountsv.Results(data))
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "nav.accounts"), accountsv.List(data))
+}
+
+// Show is /accounts/{id}.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := Get(web.Ctx(c), h.Pool, id)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, a.Name, accountsv.Detail(toRow(a), columns(c)))
+}
+
+// columns says which governed columns this viewer sees at all; hidden ones are not even headed.
+func columns(c *fiber.Ctx) accountsv.Cols {
+	v := web.Actor(c).View
+	return accountsv.Cols{
+		Phone: v.Sees(Record, "phone"), Email: v.Sees(Record, "email"), BirthDate: v.Sees(Record, "birth_date"),
+		Passport: v.Sees(Record, "passport"), Card: v.Sees(Record, "card_last4"), CardHolder: v.Sees(Record, "card_holder"),
+	}
+}
+
+func toRows(list []Account) []accountsv.Row {
+	rows := make([]accountsv.Row, len(list))
+	for i, a := range list {
+		rows[i] = toRow(a)
+	}
+	return rows
+}
+
+func toRow(a Account) accountsv.Row {
+	return accountsv.Row{ID: a.ID, Kind: a.Kind, Business: a.Business, Name: a.Name, Phone: a.Phone, Email: a.Email,
+		BirthDate: a.BirthDate, Passport: a.Passport, CardLast4: a.CardLast4, CardHolder: a.CardHolder,
+		Lang: a.Lang, Status: a.Status, CreatedAt: a.CreatedAt}
+}

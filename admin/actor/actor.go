@@ -1,0 +1,42 @@
+// Package actor carries who is acting (a staff member, or the system) through a context.Context,
+// so stores can record it in the audit log and apply the right field rules.
+package actor
+
+import (
+	"context"
+
+	"github.com/postdesk/postdesk/rbac"
+)
+
+// Actor is the staff member behind a request, with the request's address and id.
+type Actor struct {
+	ID        int64
+	Email     string
+	Name      string
+	Lang      string
+	Roles     []string
+	IP        string
+	RequestID string
+	View      rbac.View
+	// MustChangePassword sends the user to change it before anything else.
+	MustChangePassword bool
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying a.
+func With(ctx context.Context, a *Actor) context.Context { return context.WithValue(ctx, ctxKey{}, a) }
+
+// From returns the actor in ctx, or nil when the system acts on its own (a job, a migration).
+func From(ctx context.Context) *Actor {
+	a, _ := ctx.Value(ctxKey{}).(*Actor)
+	return a
+}
+
+// ViewOf returns the field view of the actor in ctx; the system sees everything.
+func ViewOf(ctx context.Context) rbac.View {
+	if a := From(ctx); a != nil {
+		return a.View
+	}
+	return rbac.FullView()
+}

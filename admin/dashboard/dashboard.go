@@ -1,0 +1,28 @@
+// Package dashboard is the landing page: what the user's desks need now, at a glance.
+package dashboard
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/views/dashv"
+)
+
+// Handlers serve /.
+type Handlers struct {
+	Pool *pgxpool.Pool
+}
+
+// Show counts the registry and greets the user. Later desks add their own tiles.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	var d dashv.Data
+	err := h.Pool.QueryRow(web.Ctx(c), `SELECT
+		count(*) FILTER (WHERE kind = 'client'), count(*) FILTER (WHERE kind = 'courier'),
+		count(*) FILTER (WHERE status = 'blocked') FROM accounts`).Scan(&d.Clients, &d.Couriers, &d.Blocked)
+	if err != nil {
+		return err
+	}
+	d.Name = web.Actor(c).Name
+	return web.Render(c, fiber.StatusOK, web.T(c, "nav.dashboard"), dashv.Dashboard(d))
+}

@@ -1,0 +1,172 @@
+// Package seed loads demo data: staff for every role, their groups and field rules, and clients
+// and couriers with realistic Ukrainian, Russian and Kazakh names. Demo log-ins exist only here.
+package seed
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/staff"
+	"github.com/postdesk/postdesk/rbac"
+)
+
+// Password is every demo staff member's password.
+const Password = "postdesk-demo"
+
+// Options are the seed command's flags.
+type Options struct {
+	Accounts int // extra accounts beyond the demo set, for benchmarks
+}
+
+// Flags registers the seed flags (only on the seed command; other commands get the defaults).
+func Flags(fs *flag.FlagSet, register bool) *Options {
+	o := &Options{}
+	if register {
+		fs.IntVar(&o.Accounts, "accounts", 0, "also add this many generated accounts (for benchmarks)")
+	}
+	return o
+}
+
+// DemoStaff are the demo log-ins, one per role.
+var DemoStaff = []struct{ Email, Name, Group, Lang string }{
+	{"admin@demo.postdesk", "Олена Адміністраторка", "Administrators", "uk"},
+	{"agent@demo.postdesk", "Андрій Підтримка", "Support agents", "uk"},
+	{"lead@demo.postdesk", "Марина Керівниця", "Support leads", "uk"},
+	{"finance@demo.postdesk", "Айгерим Финансова", "Finance", "ru"},
+	{"editor@demo.postdesk", "Editor Demo", "Editors", "en"},
+}
+
+// demoGroups and their field rules: agents see phones masked and passports hidden; finance sees
+// card last-4; administrators see everything.
+var demoGroups = []struct {
+	Name, Role string
+	Rules      map[string]rbac.Mode
+}{
+	{"Administrators", "admin", map[string]rbac.Mode{"name": rbac.Edit, "phone": rbac.Edit, "email": rbac.Edit, "birth_date": rbac.Edit, "passport": rbac.Edit, "card_last4": rbac.Edit, "card_holder": rbac.Edit}},
+	{"Support agents", "support_agent", map[string]rbac.Mode{"name": rbac.Read, "phone": rbac.Masked, "email": rbac.Masked, "birth_date": rbac.Hidden, "passport": rbac.Hidden, "card_last4": rbac.Hidden, "card_holder": rbac.Hidden}},
+	{"Support leads", "support_lead", map[string]rbac.Mode{"name": rbac.Read, "phone": rbac.Read, "email": rbac.Read, "birth_date": rbac.Read, "passport": rbac.Masked, "card_last4": rbac.Hidden, "card_holder": rbac.Hidden}},
+	{"Finance", "finance", map[string]rbac.Mode{"name": rbac.Read, "phone": rbac.Read, "email": rbac.Read, "birth_date": rbac.Hidden, "passport": rbac.Hidden, "card_last4": rbac.Read, "card_holder": rbac.Read}},
+	{"Editors", "editor", map[string]rbac.Mode{"name": rbac.Hidden, "phone": rbac.Hidden, "email": rbac.Hidden, "birth_date": rbac.Hidden, "passport": rbac.Hidden, "card_last4": rbac.Hidden, "card_holder": rbac.Hidden}},
+}
+
+// Run loads the demo data once; later runs find it and only add what is missing.
+func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) error {
+	var seeded bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff WHERE email = $1)`, DemoStaff[0].Email).Scan(&seeded); err != nil {
+		return err
+	}
+	if !seeded {
+		start := time.Now()
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return staffAndGroups(ctx, tx) }); err != nil {
+			return fmt.Errorf("seed staff: %w", err)
+		}
+		if err := Accounts(ctx, pool, 200, 100, 1); err != nil {
+			return fmt.Errorf("seed accounts: %w", err)
+		}
+		log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
+	}
+	if o.Accounts > 0 {
+		start := time.Now()
+		if err := Accounts(ctx, pool, o.Accounts*2/3, o.Accounts-o.Accounts*2/3, uint64(time.Now().UnixNano())); err != nil {
+			return err
+		}
+		log.Info("generated accounts", "n", o.Accounts, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+func staffAndGroups(ctx context.Context, tx pgx.Tx) error {
+	groupIDs := map[string]int64{}
+	for _, g := range demoGroups {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO staff_groups (name, role) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role RETURNING id`, g.Name, g.Role).Scan(&id); err != nil {
+			return err
+		}
+		groupIDs[g.Name] = id
+		for field, mode := range g.Rules {
+			if _, err := rbac.SetRuleTx(ctx, tx, id, "account", field, mode); err != nil {
+				return err
+			}
+		}
+	}
+	for _, s := range DemoStaff {
+		if _, err := staff.Create(ctx, tx, staff.New{Email: s.Email, Name: s.Name, Lang: s.Lang, Password: Password, GroupIDs: []int64{groupIDs[s.Group]}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoginsText is the demo log-in table printed at start.
+func LoginsText() string {
+	var b strings.Builder
+	b.WriteString("\nDemo log-ins (password " + Password + "):\n")
+	for _, s := range DemoStaff {
+		fmt.Fprintf(&b, "  %-24s %s\n", s.Email, s.Group)
+	}
+	return b.String()
+}
+
+var (
+	ukFirst = []string{"Олександр", "Андрій", "Іван", "Тарас", "Богдан", "Олена", "Наталія", "Оксана", "Ірина", "Мирослава", "Дмитро", "Юлія", "Святослав", "Галина", "Петро"}
+	ukLast  = []string{"Коваленко", "Шевченко", "Бондаренко", "Ткаченко", "Кравченко", "Мельник", "Олійник", "Лисенко", "Гнатюк", "Савченко", "Поліщук", "Марченко"}
+	ruFirst = []string{"Алексей", "Сергей", "Михаил", "Анна", "Екатерина", "Ольга", "Татьяна", "Владимир", "Елена", "Николай"}
+	ruLast  = []string{"Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов", "Волков"}
+	kzFirst = []string{"Айгерим", "Нурсултан", "Ерлан", "Динара", "Асель", "Бауыржан", "Жанар", "Ғалымжан", "Әлия", "Мұрат", "Қанат", "Сәуле"}
+	kzLast  = []string{"Нұрланұлы", "Серікбаев", "Жұмабаев", "Әбілқасымов", "Оспанова", "Төлеуова", "Қасымов", "Ахметова", "Бекова", "Омаров"}
+	uaOps   = []string{"50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"}
+	kzOps   = []string{"701", "702", "705", "707", "747", "771", "775", "777", "778"}
+)
+
+// Accounts inserts clients and couriers with COPY, fast enough for 100,000 rows in a few seconds.
+func Accounts(ctx context.Context, pool *pgxpool.Pool, clients, couriers int, seed uint64) error {
+	r := rand.New(rand.NewPCG(seed, 42))
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	now := time.Now().UTC()
+	rows := make([][]any, 0, clients+couriers)
+	for i := 0; i < clients+couriers; i++ {
+		kind := "client"
+		if i >= clients {
+			kind = "courier"
+		}
+		var name, phone, lang string
+		switch n := r.IntN(10); {
+		case n < 5:
+			name, lang = pick(ukFirst)+" "+pick(ukLast), "uk"
+			phone = fmt.Sprintf("+380%s%07d", pick(uaOps), r.IntN(10_000_000))
+		case n < 7:
+			name, lang = pick(ruFirst)+" "+pick(ruLast), "ru"
+			phone = fmt.Sprintf("+380%s%07d", pick(uaOps), r.IntN(10_000_000))
+		default:
+			name, lang = pick(kzFirst)+" "+pick(kzLast), "ru"
+			phone = fmt.Sprintf("+7%s%07d", pick(kzOps), r.IntN(10_000_000))
+		}
+		email := fmt.Sprintf("user%d.%d@example.com", i, r.IntN(1_000_000))
+		birth := time.Date(1960+r.IntN(45), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
+		var passport, last4, token, holder any
+		if kind == "courier" {
+			passport = fmt.Sprintf("%s%06d", []string{"АА", "ВК", "КМ", "N"}[r.IntN(4)], r.IntN(1_000_000))
+		}
+		if r.IntN(10) < 7 {
+			last4 = fmt.Sprintf("%04d", r.IntN(10000))
+			token = fmt.Sprintf("tok_%016x", r.Uint64())
+			holder = name
+		}
+		business := kind == "client" && r.IntN(10) == 0
+		created := now.Add(-time.Duration(r.IntN(365*24)) * time.Hour)
+		rows = append(rows, []any{kind, business, name, phone, email, birth, passport, last4, token, holder, lang, created})
+	}
+	_, err := pool.CopyFrom(ctx, pgx.Identifier{"accounts"},
+		[]string{"kind", "business", "name", "phone", "email", "birth_date", "passport", "card_last4", "card_token", "card_holder", "lang", "created_at"},
+		pgx.CopyFromRows(rows))
+	return err
+}

@@ -1,0 +1,326 @@
+// Package admin is the portal: the Fiber app, its middleware, and the route table that says which
+// permission every route needs. Desk packages under admin/ hold the handlers.
+package admin
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/gofiber/fiber/v2/utils"
+	pgstorage "github.com/gofiber/storage/postgres/v3"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"riverqueue.com/riverui"
+
+	"github.com/postdesk/postdesk/admin/accounts"
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/audit"
+	"github.com/postdesk/postdesk/admin/auth"
+	"github.com/postdesk/postdesk/admin/config"
+	"github.com/postdesk/postdesk/admin/dashboard"
+	"github.com/postdesk/postdesk/admin/groups"
+	"github.com/postdesk/postdesk/admin/staff"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/jobs"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/static"
+	"github.com/postdesk/postdesk/views"
+)
+
+// Deps are the long-lived parts a server is built from.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	River    *jobs.Client
+	Enforcer *rbac.Enforcer
+	Config   *config.Config
+	Log      *slog.Logger
+}
+
+// Server is the portal's HTTP side.
+type Server struct {
+	App    *fiber.App
+	deps   Deps
+	auth   *auth.Service
+	routes []Route
+	jobsUI *riverui.Handler
+}
+
+// Route is one line of the route table.
+type Route struct {
+	Method  string
+	Path    string
+	Perm    rbac.Perm
+	Handler fiber.Handler
+	// Before runs ahead of the permission check (the log-in rate limiter).
+	Before fiber.Handler
+}
+
+// BodyLimit caps a request body; uploads have their own, lower, per-kind limits.
+const BodyLimit = 32 << 20
+
+// New builds the app and registers every route. A route without a permission is a programming
+// error and stops start-up.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	s := &Server{deps: d}
+	app := fiber.New(fiber.Config{
+		AppName:               "postdesk",
+		ErrorHandler:          web.ErrorHandler(d.Log),
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          5 * time.Minute, // large exports stream for a while
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		// Requests come straight from browsers in the default set-up; behind a proxy set
+		// POSTDESK_TRUSTED_PROXY so c.IP() is the client's address.
+		ProxyHeader:             config.Lookup("POSTDESK_PROXY_HEADER", ""),
+		EnableTrustedProxyCheck: config.Lookup("POSTDESK_PROXY_HEADER", "") != "",
+		TrustedProxies:          strings.Fields(config.Lookup("POSTDESK_TRUSTED_PROXY", "")),
+	})
+	s.App = app
+
+	sessions := session.New(session.Config{
+		Storage:        pgstorage.New(pgstorage.Config{DB: d.Pool, Table: "sessions", GCInterval: 24 * time.Hour}),
+		Expiration:     auth.SessionTTL,
+		KeyLookup:      "cookie:postdesk_session",
+		CookieHTTPOnly: true,
+		CookieSameSite: "Lax",
+		CookieSecure:   d.Config.SecureCookies,
+		KeyGenerator:   utils.UUIDv4,
+	})
+	s.auth = &auth.Service{Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang}
+	csrf := web.CSRF{Secret: []byte(d.Config.SessionSecret), SessionID: s.auth.SessionID,
+		SameOriginOnly: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs/api/") }}
+
+	app.Use(requestid.New())
+	app.Use(s.logRequests)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		d.Log.Error("panic", "err", e, "path", c.Path(), "request_id", c.Locals("requestid"))
+	}}))
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+		ReferrerPolicy:        "same-origin",
+		Next:                  func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs") },
+	}))
+	app.Use(metricsMiddleware)
+	app.Use("/static", func(c *fiber.Ctx) error {
+		c.Set("Cache-Control", "public, max-age=31536000, immutable")
+		return c.Next()
+	}, filesystem.New(filesystem.Config{Root: http.FS(static.FS)}))
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	app.Get("/readyz", s.ready)
+
+	app.Use(s.auth.Load)
+	app.Use(csrf.Middleware)
+	app.Use(s.navigation)
+
+	if d.River != nil {
+		ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+			Endpoints: riverui.NewEndpoints(d.River, nil),
+			Logger:    d.Log,
+			Prefix:    "/admin/jobs",
+		})
+		if err != nil {
+			return nil, fmt.Errorf("river ui: %w", err)
+		}
+		if err := ui.Start(ctx); err != nil {
+			return nil, fmt.Errorf("river ui: %w", err)
+		}
+		s.jobsUI = ui
+	}
+
+	s.routes = s.table()
+	for _, r := range s.routes {
+		if r.Perm == "" {
+			return nil, fmt.Errorf("route %s %s has no permission", r.Method, r.Path)
+		}
+		handlers := []fiber.Handler{}
+		if r.Before != nil {
+			handlers = append(handlers, r.Before)
+		}
+		handlers = append(handlers, s.guard(r.Perm), r.Handler)
+		if r.Method == "ALL" {
+			app.All(r.Path, handlers...)
+		} else {
+			app.Add(r.Method, r.Path, handlers...)
+		}
+	}
+	app.Use(func(c *fiber.Ctx) error { return apperr.New(apperr.NotFound, "error.not_found") })
+	return s, nil
+}
+
+// table is the route table: every route with the permission it needs.
+func (s *Server) table() []Route {
+	d := s.deps
+	dash := &dashboard.Handlers{Pool: d.Pool}
+	acc := &accounts.Handlers{Pool: d.Pool}
+	st := &staff.Handlers{Pool: d.Pool}
+	gr := &groups.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
+	au := &auditHandlers{pool: d.Pool, tz: d.Config.TZ}
+
+	return []Route{
+		{Method: "GET", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginPage},
+		{Method: "POST", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginSubmit, Before: s.loginLimiter()},
+		{Method: "POST", Path: "/lang", Perm: rbac.Public, Handler: s.auth.SetLang},
+		{Method: "POST", Path: "/logout", Perm: rbac.Authenticated, Handler: s.auth.Logout},
+		{Method: "GET", Path: "/me", Perm: rbac.Authenticated, Handler: s.auth.Me},
+		{Method: "POST", Path: "/me/password", Perm: rbac.Authenticated, Handler: s.auth.ChangePassword},
+
+		{Method: "GET", Path: "/", Perm: rbac.DashboardRead, Handler: dash.Show},
+
+		{Method: "GET", Path: "/accounts", Perm: rbac.AccountsRead, Handler: acc.List},
+		{Method: "GET", Path: "/accounts/:id<int>", Perm: rbac.AccountsRead, Handler: acc.Show},
+
+		{Method: "GET", Path: "/admin/staff", Perm: rbac.StaffManage, Handler: st.List},
+		{Method: "GET", Path: "/admin/staff/new", Perm: rbac.StaffManage, Handler: st.NewForm},
+		{Method: "POST", Path: "/admin/staff", Perm: rbac.StaffManage, Handler: st.Create},
+		{Method: "GET", Path: "/admin/staff/:id<int>", Perm: rbac.StaffManage, Handler: st.Show},
+		{Method: "POST", Path: "/admin/staff/:id<int>/groups", Perm: rbac.StaffManage, Handler: st.SaveGroups},
+		{Method: "POST", Path: "/admin/staff/:id<int>/active", Perm: rbac.StaffManage, Handler: st.SetActive},
+		{Method: "POST", Path: "/admin/staff/:id<int>/reset-password", Perm: rbac.StaffManage, Handler: st.ResetPassword},
+
+		{Method: "GET", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Matrix},
+		{Method: "POST", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Create},
+		{Method: "POST", Path: "/admin/groups/rules", Perm: rbac.GroupsManage, Handler: gr.SaveRules},
+		{Method: "GET", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.Roles},
+		{Method: "POST", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.SaveRoles},
+
+		{Method: "GET", Path: "/admin/audit", Perm: rbac.AuditRead, Handler: au.list},
+
+		{Method: "GET", Path: "/metrics", Perm: rbac.MetricsRead, Handler: adaptor.HTTPHandler(metricsHandler())},
+		{Method: "ALL", Path: "/admin/jobs", Perm: rbac.JobsManage, Handler: s.riverUI},
+		{Method: "ALL", Path: "/admin/jobs/*", Perm: rbac.JobsManage, Handler: s.riverUI},
+	}
+}
+
+// Routes returns the route table (for tests and documentation).
+func (s *Server) Routes() []Route { return s.routes }
+
+// Auth exposes the log-in service (tests start sessions with it).
+func (s *Server) Auth() *auth.Service { return s.auth }
+
+// guard checks the route's permission. Anonymous users are sent to log in; logged-in users without
+// the permission get a 403 page and the refusal is audited.
+func (s *Server) guard(perm rbac.Perm) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if perm == rbac.Public {
+			return c.Next()
+		}
+		a := web.Actor(c)
+		if a == nil {
+			if c.Get("HX-Request") == "true" || strings.HasPrefix(c.Path(), "/api/") {
+				c.Set("HX-Redirect", "/login")
+				return apperr.New(apperr.Unauthorized, "error.login_required")
+			}
+			return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
+		}
+		if a.MustChangePassword && perm != rbac.Authenticated {
+			return c.Redirect("/me", fiber.StatusSeeOther)
+		}
+		if !s.deps.Enforcer.Can(a.Roles, perm) {
+			_ = audit.Record(web.Ctx(c), s.deps.Pool, "auth.forbidden", "route", c.Method()+" "+c.Path(), nil, map[string]any{"perm": perm})
+			return apperr.New(apperr.Forbidden, "error.forbidden")
+		}
+		return c.Next()
+	}
+}
+
+// loginLimiter counts failed log-ins per address (successful ones do not count), in PostgreSQL so
+// every web process shares the count. The per-account lockout is in auth.Login.
+func (s *Server) loginLimiter() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:                    20,
+		Expiration:             15 * time.Minute,
+		SkipSuccessfulRequests: true,
+		Storage:                pgstorage.New(pgstorage.Config{DB: s.deps.Pool, Table: "rate_limits", GCInterval: 24 * time.Hour}),
+		KeyGenerator:           func(c *fiber.Ctx) string { return "login:" + c.IP() },
+		LimitReached: func(c *fiber.Ctx) error {
+			_ = audit.Record(web.Ctx(c), s.deps.Pool, "auth.rate_limited", "address", c.IP(), nil, nil)
+			return apperr.New(apperr.TooMany, "auth.rate_limited")
+		},
+	})
+}
+
+// navigation lists the sections the user may open, for the layout.
+func (s *Server) navigation(c *fiber.Ctx) error {
+	a := web.Actor(c)
+	if a == nil {
+		return c.Next()
+	}
+	var nav []views.NavItem
+	for _, n := range Nav {
+		if s.deps.Enforcer.Can(a.Roles, n.Perm) {
+			nav = append(nav, views.NavItem{Key: n.Key, Href: n.Href})
+		}
+	}
+	c.Locals(web.LocalNav, nav)
+	return c.Next()
+}
+
+// Nav is the navigation, in order, with the permission each entry needs.
+var Nav = []struct {
+	Key, Href string
+	Perm      rbac.Perm
+}{
+	{"nav.dashboard", "/", rbac.DashboardRead},
+	{"nav.accounts", "/accounts", rbac.AccountsRead},
+	{"nav.staff", "/admin/staff", rbac.StaffManage},
+	{"nav.groups", "/admin/groups", rbac.GroupsManage},
+	{"nav.audit", "/admin/audit", rbac.AuditRead},
+	{"nav.jobs", "/admin/jobs", rbac.JobsManage},
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	if err := s.deps.Pool.Ping(ctx); err != nil {
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unreachable")
+	}
+	return c.SendString("ready")
+}
+
+// riverUI serves River's own job dashboard. Its single-page app sends no CSRF token, so its API
+// is guarded by the same-origin check in the CSRF middleware plus the jobs:manage permission.
+func (s *Server) riverUI(c *fiber.Ctx) error {
+	if s.jobsUI == nil {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return adaptor.HTTPHandler(s.jobsUI)(c)
+}
+
+// logRequests writes one structured line per request, with its id.
+func (s *Server) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	status := c.Response().StatusCode()
+	if err != nil {
+		if fe, ok := err.(*fiber.Error); ok {
+			status = fe.Code
+		} else {
+			status = apperr.Status(apperr.CodeOf(err))
+		}
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status, "ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", c.Locals("requestid")}
+	if a := actor.From(c.UserContext()); a != nil && a.ID != 0 {
+		attrs = append(attrs, "staff_id", a.ID)
+	}
+	if !strings.HasPrefix(c.Path(), "/static/") {
+		s.deps.Log.Log(c.UserContext(), level, "http", attrs...)
+	}
+	return err
+}

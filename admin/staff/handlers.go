@@ -1,0 +1,176 @@
+package staff
+
+import (
+	"time"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/views/staffv"
+)
+
+// Handlers serve /admin/staff.
+type Handlers struct {
+	Pool *pgxpool.Pool
+}
+
+// List shows every staff member.
+func (h *Handlers) List(c *fiber.Ctx) error {
+	list, err := List(web.Ctx(c), h.Pool)
+	if err != nil {
+		return err
+	}
+	rows := make([]staffv.Row, len(list))
+	for i, s := range list {
+		rows[i] = row(s)
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "nav.staff"), staffv.List(rows))
+}
+
+// NewForm shows the form for a new staff account.
+func (h *Handlers) NewForm(c *fiber.Ctx) error {
+	groups, err := groupOptions(c, h.Pool)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "staff.new"), staffv.NewForm(staffv.Form{Groups: groups, Lang: "uk"}))
+}
+
+// Create adds a staff account.
+func (h *Handlers) Create(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	n := New{Email: c.FormValue("email"), Name: c.FormValue("name"), Lang: c.FormValue("lang"), Password: c.FormValue("password"), GroupIDs: formIDs(c, "group")}
+	var id ID
+	err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) (err error) {
+		id, err = Create(ctx, tx, n)
+		return err
+	})
+	if e, ok := err.(*apperr.Error); ok && e.Field != "" {
+		groups, gerr := groupOptions(c, h.Pool)
+		if gerr != nil {
+			return gerr
+		}
+		for i := range groups {
+			for _, g := range n.GroupIDs {
+				groups[i].Checked = groups[i].Checked || groups[i].ID == g
+			}
+		}
+		form := staffv.Form{Email: n.Email, Name: n.Name, Lang: n.Lang, Groups: groups, Errors: map[string]string{e.Field: web.T(c, e.Message)}}
+		return web.Render(c, fiber.StatusUnprocessableEntity, web.T(c, "staff.new"), staffv.NewForm(form))
+	}
+	if err != nil {
+		return err
+	}
+	web.Toast(c, "success", "staff.created")
+	return web.Redirect(c, "/admin/staff/"+strconv.FormatInt(id, 10))
+}
+
+// Show is one staff member: groups, active flag, password reset.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.renderShow(c, id, "")
+}
+
+func (h *Handlers) renderShow(c *fiber.Ctx, id ID, newPassword string) error {
+	s, err := ByID(web.Ctx(c), h.Pool, id)
+	if err != nil {
+		return err
+	}
+	groups, err := groupOptions(c, h.Pool)
+	if err != nil {
+		return err
+	}
+	for i := range groups {
+		for _, name := range s.Groups {
+			groups[i].Checked = groups[i].Checked || groups[i].Name == name
+		}
+	}
+	self := web.Actor(c).ID == id
+	return web.Render(c, fiber.StatusOK, s.Name, staffv.Show(row(s), groups, newPassword, self))
+}
+
+// SaveGroups replaces a staff member's groups.
+func (h *Handlers) SaveGroups(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return SetGroups(ctx, tx, id, formIDs(c, "group")) }); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "common.saved")
+	return web.Redirect(c, "/admin/staff/"+strconv.FormatInt(id, 10))
+}
+
+// SetActive deactivates or reactivates an account. Administrators cannot deactivate themselves.
+func (h *Handlers) SetActive(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	active := c.FormValue("active") == "true"
+	if !active && web.Actor(c).ID == id {
+		return apperr.New(apperr.Conflict, "staff.cannot_deactivate_self")
+	}
+	ctx := web.Ctx(c)
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return SetActive(ctx, tx, id, active) }); err != nil {
+		return err
+	}
+	if active {
+		web.Toast(c, "success", "staff.activated")
+	} else {
+		web.Toast(c, "success", "staff.deactivated")
+	}
+	return web.Redirect(c, "/admin/staff/"+strconv.FormatInt(id, 10))
+}
+
+// ResetPassword generates a one-time password and shows it once.
+func (h *Handlers) ResetPassword(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	var pw string
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) (err error) { pw, err = ResetPassword(ctx, tx, id); return err }); err != nil {
+		return err
+	}
+	c.Set("Cache-Control", "no-store")
+	return h.renderShow(c, id, pw)
+}
+
+func row(s Staff) staffv.Row {
+	return staffv.Row{ID: s.ID, Email: s.Email, Name: s.Name, Lang: s.Lang, Active: s.Active, Groups: s.Groups,
+		Locked: s.LockedUntil != nil && s.LockedUntil.After(timeNow()), LastLogin: s.LastLoginAt}
+}
+
+func groupOptions(c *fiber.Ctx, pool *pgxpool.Pool) ([]staffv.GroupOption, error) {
+	rows, err := pool.Query(web.Ctx(c), `SELECT id, name, role FROM staff_groups ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var out []staffv.GroupOption
+	var g staffv.GroupOption
+	_, err = pgx.ForEachRow(rows, []any{&g.ID, &g.Name, &g.Role}, func() error { out = append(out, g); return nil })
+	return out, err
+}
+
+// formIDs reads repeated integer form values (checkboxes).
+func formIDs(c *fiber.Ctx, name string) []int64 {
+	var ids []int64
+	for _, v := range c.Context().PostArgs().PeekMulti(name) {
+		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+var timeNow = time.Now

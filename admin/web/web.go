@@ -1,0 +1,164 @@
+// Package web is the small kit every desk's handlers share: who is asking, rendering a page or an
+// htmx fragment, toasts, and mapping errors to pages. Handlers stay short: parse, call the store, render.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/views"
+)
+
+// Locals keys set by the server's middleware.
+const (
+	LocalActor = "actor"
+	LocalNav   = "nav"
+	LocalCSRF  = "csrf"
+)
+
+// Actor returns the logged-in staff member, or nil.
+func Actor(c *fiber.Ctx) *actor.Actor {
+	a, _ := c.Locals(LocalActor).(*actor.Actor)
+	return a
+}
+
+// Ctx is the request's context: it carries the actor (for audit and field rules) and the language.
+func Ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
+
+// T translates for this request's user.
+func T(c *fiber.Ctx, id string, args ...any) string { return i18n.T(c.UserContext(), id, args...) }
+
+// IsHTMX tells whether an htmx request asked for a fragment rather than a whole page.
+// A history restore (back button after a cache miss) wants the whole page.
+func IsHTMX(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
+}
+
+// Render writes content inside the layout, or alone when htmx asked for a fragment.
+func Render(c *fiber.Ctx, status int, title string, content templ.Component) error {
+	c.Vary("HX-Request")
+	c.Status(status).Type("html", "utf-8")
+	if IsHTMX(c) {
+		return content.Render(c.UserContext(), c.Response().BodyWriter())
+	}
+	return views.Layout(PageOf(c, title), content).Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// Fragment writes a component alone (a table body, a form with errors, a progress bar).
+func Fragment(c *fiber.Ctx, status int, content templ.Component) error {
+	c.Vary("HX-Request")
+	c.Status(status).Type("html", "utf-8")
+	return content.Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// PageOf fills the layout's data for this request.
+func PageOf(c *fiber.Ctx, title string) views.Page {
+	p := views.Page{Title: title, Lang: i18n.Lang(c.UserContext()), Path: c.Path()}
+	p.CSRF, _ = c.Locals(LocalCSRF).(string)
+	p.Nav, _ = c.Locals(LocalNav).([]views.NavItem)
+	if a := Actor(c); a != nil {
+		p.User = &views.User{ID: a.ID, Name: a.Name, Email: a.Email}
+	}
+	return p
+}
+
+// Toast asks the page to show a message (htmx reads HX-Trigger and app.js shows it).
+func Toast(c *fiber.Ctx, level, msgID string, args ...any) {
+	b, _ := json.Marshal(map[string]any{"toast": map[string]string{"level": level, "message": T(c, msgID, args...)}})
+	c.Set("HX-Trigger", string(b))
+}
+
+// Redirect sends the browser elsewhere; for htmx requests through HX-Location so the page is not nested.
+func Redirect(c *fiber.Ctx, to string) error {
+	if c.Get("HX-Request") == "true" {
+		b, _ := json.Marshal(map[string]string{"path": to, "target": "#main"})
+		c.Set("HX-Location", string(b))
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// ErrorHandler is Fiber's error handler: it maps any error to a status and a page or fragment the
+// user can act on. Internal errors are logged with the request id and shown as "internal error".
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		code := apperr.CodeOf(err)
+		status := apperr.Status(code)
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			status = fe.Code
+			code = codeOfStatus(status)
+		}
+		msg := apperr.MessageOf(err)
+		if fe != nil {
+			msg = "error." + string(code)
+		}
+		if status >= 500 {
+			log.Error("request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
+		}
+		if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get("Accept"), "application/json") && !strings.Contains(c.Get("Accept"), "text/html") {
+			return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": T(c, msg)}})
+		}
+		// An htmx request gets a toast and no swap, so the page the user is on stays as it was.
+		if c.Get("HX-Request") == "true" {
+			c.Set("HX-Reswap", "none")
+			Toast(c, "error", msg)
+			return c.Status(status).SendString("")
+		}
+		return Render(c, status, T(c, "error.title."+string(code)), views.ErrorPage(status, T(c, "error.title."+string(code)), T(c, msg)))
+	}
+}
+
+func codeOfStatus(status int) apperr.Code {
+	switch status {
+	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+		return apperr.NotFound
+	case fiber.StatusForbidden:
+		return apperr.Forbidden
+	case fiber.StatusUnauthorized:
+		return apperr.Unauthorized
+	case fiber.StatusTooManyRequests:
+		return apperr.TooMany
+	case fiber.StatusRequestEntityTooLarge, fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+		return apperr.Invalid
+	}
+	if status >= 500 {
+		return apperr.Internal
+	}
+	return apperr.Invalid
+}
+
+// QueryInt64 reads an optional integer query parameter (0 when absent or malformed).
+func QueryInt64(c *fiber.Ctx, name string) int64 {
+	n, _ := strconv.ParseInt(c.Query(name), 10, 64)
+	return n
+}
+
+// ParamID reads a positive integer route parameter or answers 404.
+func ParamID(c *fiber.Ctx, name string) (int64, error) {
+	n, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return n, nil
+}
+
+// SafeNext returns next when it is a local path, else "/": a log-in link cannot send users elsewhere.
+func SafeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,232 @@
+// Command postdesk is the one binary: serve (web + workers, the default), web, worker, migrate,
+// seed, and pg (the project's own PostgreSQL for development and tests).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin"
+	"github.com/postdesk/postdesk/admin/config"
+	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/pglocal"
+	"github.com/postdesk/postdesk/admin/seed"
+	"github.com/postdesk/postdesk/jobs"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views"
+)
+
+const usage = `postdesk — the staff portal of a courier-delivery platform
+
+Usage: postdesk [command] [flags]
+
+Commands:
+  serve     web server and River workers in one process (default)
+  web       web server only (enqueues jobs, runs none)
+  worker    River workers only
+  migrate   apply database migrations and exit
+  seed      load demo data (idempotent) and exit
+  pg        the project's own PostgreSQL: pg start | pg stop | pg url | pg exec -- CMD...
+
+Run 'postdesk COMMAND -h' for a command's flags.
+`
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+	cmd, args := "serve", os.Args[1:]
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch cmd {
+	case "serve", "web", "worker", "migrate", "seed":
+		err = run(ctx, log, cmd, args)
+	case "pg":
+		err = pgCommand(ctx, log, args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		log.Error(cmd+" failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error {
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	cfg := config.Flags(fs)
+	seedFlags := seed.Flags(fs, cmd == "seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	views.Zone = cfg.TZ
+
+	// No DATABASE_URL: run the project's own PostgreSQL under the data folder, and stop it on exit
+	// if this process started it.
+	var local *pglocal.Server
+	if cfg.DatabaseURL == "" {
+		local = pglocal.New(cfg.DataDir, log)
+		if err := local.Start(ctx, "postdesk", pglocal.StartOptions{}); err != nil {
+			return err
+		}
+		cfg.DatabaseURL = local.URL("postdesk")
+		if local.Started() {
+			defer func() {
+				stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if err := local.Stop(stopCtx); err != nil {
+					log.Error("stop postgres", "err", err)
+				}
+			}()
+		}
+	}
+
+	pool, err := db.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		log.Info("migrations applied")
+		return nil
+	case "seed":
+		return seed.Run(ctx, pool, log, *seedFlags)
+	}
+	if local != nil {
+		// The default set-up is a demo: load demo data on first start.
+		if err := seed.Run(ctx, pool, log, *seedFlags); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, log, cfg, pool, cmd, local != nil)
+}
+
+func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxpool.Pool, cmd string, demo bool) error {
+	working := cmd != "web"
+	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log})
+	if err != nil {
+		return err
+	}
+	if working {
+		if err := river.Start(ctx); err != nil {
+			return err
+		}
+		defer jobs.Stop(river, 20*time.Second, log)
+	}
+	if cmd == "worker" {
+		log.Info("worker running; Ctrl-C to stop")
+		<-ctx.Done()
+		return nil
+	}
+
+	enforcer, err := rbac.NewEnforcer(ctx, pool)
+	if err != nil {
+		return err
+	}
+	go enforcer.Watch(ctx, log)
+	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log})
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.App.Listen(cfg.Addr) }()
+
+	fmt.Printf("\nPostdesk is ready at http://%s\n", cfg.Addr)
+	if demo {
+		fmt.Print(seed.LoginsText())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining HTTP")
+	return srv.App.ShutdownWithTimeout(15 * time.Second)
+}
+
+// pgCommand runs the project's own PostgreSQL by hand or around another command:
+// 'postdesk pg exec -- go test ./...' starts it (fast settings) if needed, runs the command with
+// DATABASE_URL set, and stops it again if it started it.
+func pgCommand(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("pg", flag.ExitOnError)
+	dataDir := fs.String("data-dir", config.Lookup("POSTDESK_DATA_DIR", "var"), "data folder")
+	fast := fs.Bool("fast", false, "fsync off: for throwaway test data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("pg: want start, stop, url or exec -- CMD")
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return err
+	}
+	srv := pglocal.New(dir, log)
+	switch fs.Arg(0) {
+	case "start":
+		return srv.Start(ctx, "postdesk", pglocal.StartOptions{Fast: *fast})
+	case "stop":
+		return srv.Stop(ctx)
+	case "url":
+		if err := srv.Start(ctx, "postdesk", pglocal.StartOptions{}); err != nil {
+			return err
+		}
+		fmt.Println(srv.URL("postdesk"))
+		return nil
+	case "exec":
+		rest := fs.Args()[1:]
+		if len(rest) > 0 && rest[0] == "--" {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			return errors.New("pg exec: no command")
+		}
+		if err := srv.Start(ctx, "postdesk", pglocal.StartOptions{Fast: *fast}); err != nil {
+			return err
+		}
+		if srv.Started() {
+			defer srv.Stop(context.Background()) //nolint:errcheck
+		}
+		c := exec.Command(rest[0], rest[1:]...)
+		c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+		c.Env = append(os.Environ(), "DATABASE_URL="+srv.URL("postdesk"))
+		if err := c.Run(); err != nil {
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				if srv.Started() {
+					_ = srv.Stop(context.Background())
+				}
+				os.Exit(exit.ExitCode())
+			}
+			return err
+		}
+		return nil
+	default:
+		return fmt.Errorf("pg: unknown subcommand %q", fs.Arg(0))
+	}
+}

@@ -1,0 +1,63 @@
+// Package jobs sets up River: the client every process uses to enqueue, and in worker processes the
+// workers of every job kind (one file per kind). Workers call desk packages; desks never import jobs.
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Client is River's client over pgx transactions.
+type Client = river.Client[pgx.Tx]
+
+// Options shapes a River client.
+type Options struct {
+	// Work: run workers in this process (serve, worker). False makes an insert-only client (web).
+	Work    bool
+	Workers int
+	Log     *slog.Logger
+}
+
+// New returns a River client. Any number of processes may run one against the same database;
+// River hands each job to exactly one of them.
+func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &PurgeSessionsWorker{Pool: pool})
+
+	cfg := &river.Config{
+		Logger:  opts.Log,
+		Workers: workers,
+	}
+	if opts.Work {
+		n := opts.Workers
+		if n <= 0 {
+			n = 10
+		}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		cfg.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PurgeSessionsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_sessions"}),
+		}
+	}
+	return river.NewClient(riverpgxv5.New(pool), cfg)
+}
+
+// Stop stops a working client: a soft stop lets running jobs finish; after the grace period
+// they are cancelled and River retries them later.
+func Stop(client *Client, grace time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := client.Stop(ctx); err != nil {
+		log.Warn("river: soft stop timed out; cancelling running jobs", "err", err)
+		hard, cancelHard := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancelHard()
+		_ = client.StopAndCancel(hard)
+	}
+}

@@ -1,0 +1,180 @@
+package rbac
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Mode is how much of a field a group's members see. Larger is more.
+type Mode int
+
+const (
+	Hidden Mode = iota // not loaded, not shown, not searchable, not sortable
+	Masked             // shown partly (+380 •• ••• •• 67); not searchable, not sortable
+	Read               // shown whole
+	Edit               // shown and changeable
+)
+
+var modeNames = []string{"hidden", "masked", "read", "edit"}
+
+func (m Mode) String() string { return modeNames[m] }
+
+// ParseMode reads a mode name.
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if n == s {
+			return Mode(i), nil
+		}
+	}
+	return Hidden, fmt.Errorf("unknown field mode %q", s)
+}
+
+// Modes lists every mode, least visible first.
+func Modes() []Mode { return []Mode{Hidden, Masked, Read, Edit} }
+
+// Field is a field that field rules can govern.
+type Field struct {
+	Record string
+	Name   string
+	// Default applies to a group with no rule for the field. Personal data defaults to Hidden.
+	Default Mode
+	// Mask renders the masked form; nil masks all but the last two characters.
+	Mask func(string) string
+}
+
+// Key is "record.field".
+func (f Field) Key() string { return f.Record + "." + f.Name }
+
+var fields = map[string]Field{}
+
+// Register declares a governed field. Desk packages register theirs in init.
+func Register(fs ...Field) {
+	for _, f := range fs {
+		fields[f.Key()] = f
+	}
+}
+
+// Fields returns the registered fields of record (all records when record is ""), sorted.
+func Fields(record string) []Field {
+	var out []Field
+	for _, f := range fields {
+		if record == "" || f.Record == record {
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+// View is what one staff member may see of each governed field: the most permissive mode among
+// their groups' rules, or the field's default. Stores take a View and return already-filtered
+// records, so pages, exports, PDFs and search all get the same answer.
+type View struct {
+	modes map[string]Mode
+}
+
+// FullView sees everything; for system jobs acting on their own, never for a person.
+func FullView() View { return View{} }
+
+// Mode returns the viewer's mode for record.field.
+func (v View) Mode(record, field string) Mode {
+	if v.modes == nil {
+		return Edit
+	}
+	if m, ok := v.modes[record+"."+field]; ok {
+		return m
+	}
+	if f, ok := fields[record+"."+field]; ok {
+		return f.Default
+	}
+	return Read // a field nobody registered is not personal data
+}
+
+// Sees tells whether the field is shown at all (masked or better).
+func (v View) Sees(record, field string) bool { return v.Mode(record, field) >= Masked }
+
+// Reads tells whether the field is shown whole, so it may be searched, filtered and sorted on.
+func (v View) Reads(record, field string) bool { return v.Mode(record, field) >= Read }
+
+// Apply returns what the viewer may see of value: itself, its masked form, or "".
+func (v View) Apply(record, field, value string) string {
+	switch v.Mode(record, field) {
+	case Hidden:
+		return ""
+	case Masked:
+		if f, ok := fields[record+"."+field]; ok && f.Mask != nil {
+			return f.Mask(value)
+		}
+		return MaskTail(value, 2)
+	default:
+		return value
+	}
+}
+
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// LoadView builds a staff member's view from the rules of all their groups.
+func LoadView(ctx context.Context, q queryer, staffID int64) (View, error) {
+	rows, err := q.Query(ctx, `
+		SELECT r.record || '.' || r.field, max(CASE r.mode WHEN 'hidden' THEN 0 WHEN 'masked' THEN 1 WHEN 'read' THEN 2 ELSE 3 END)
+		FROM field_rules r JOIN staff_group_members m ON m.group_id = r.group_id
+		WHERE m.staff_id = $1
+		GROUP BY 1`, staffID)
+	if err != nil {
+		return View{}, err
+	}
+	v := View{modes: map[string]Mode{}}
+	var key string
+	var mode int
+	_, err = pgx.ForEachRow(rows, []any{&key, &mode}, func() error {
+		v.modes[key] = Mode(mode)
+		return nil
+	})
+	return v, err
+}
+
+// SetRuleTx sets one group's mode for a field.
+func SetRuleTx(ctx context.Context, tx pgx.Tx, groupID int64, record, field string, mode Mode) (pgconn.CommandTag, error) {
+	return tx.Exec(ctx, `
+		INSERT INTO field_rules (group_id, record, field, mode) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (group_id, record, field) DO UPDATE SET mode = EXCLUDED.mode`,
+		groupID, record, field, mode.String())
+}
+
+// MaskTail keeps the last n characters and replaces the rest with dots.
+func MaskTail(s string, n int) string {
+	count := utf8.RuneCountInString(s)
+	if count <= n {
+		return strings.Repeat("•", count)
+	}
+	r := []rune(s)
+	return strings.Repeat("•", count-n) + string(r[count-n:])
+}
+
+// MaskPhone shows the country code and the last two digits: +380 •• ••• •• 67.
+func MaskPhone(phone string) string {
+	digits := strings.TrimPrefix(phone, "+")
+	if len(digits) < 10 {
+		return MaskTail(phone, 2)
+	}
+	cc := digits[:len(digits)-9]
+	return "+" + cc + " •• ••• •• " + digits[len(digits)-2:]
+}
+
+// MaskEmail shows the first letter and the domain: i•••@example.com.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return MaskTail(email, 0)
+	}
+	first, _ := utf8.DecodeRuneInString(local)
+	return string(first) + "•••@" + domain
+}

@@ -1,0 +1,61 @@
+// Postdesk's small client side: htmx settings, toasts from HX-Trigger, an accessible confirmation
+// dialog for hx-confirm, and the language switcher. No inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    // Swap 422 responses (forms with errors); other 4xx/5xx keep the page and show a toast.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "422", swap: true },
+      { code: "[45]..", swap: false, error: true },
+    ];
+    htmx.config.includeIndicatorStyles = false;
+    htmx.config.allowEval = false;
+
+    var lang = document.getElementById("lang-select");
+    if (lang) lang.addEventListener("change", function () { lang.form.submit(); });
+  });
+
+  function toast(level, message) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast " + (level || "info");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, level === "error" ? 9000 : 5000);
+  }
+  window.postdeskToast = toast;
+
+  document.body && init();
+  document.addEventListener("DOMContentLoaded", init);
+  var ready = false;
+  function init() {
+    if (ready || !document.body) return;
+    ready = true;
+    document.body.addEventListener("toast", function (e) { toast(e.detail.level, e.detail.message); });
+    document.body.addEventListener("htmx:sendError", function () { toast("error", "Network error"); });
+
+    // hx-confirm opens our own <dialog> (keyboard and screen-reader friendly) instead of confirm().
+    document.body.addEventListener("htmx:confirm", function (e) {
+      if (!e.detail.question) return;
+      e.preventDefault();
+      var dlg = document.getElementById("confirm");
+      if (!dlg || !dlg.showModal) { if (window.confirm(e.detail.question)) e.detail.issueRequest(true); return; }
+      document.getElementById("confirm-text").textContent = e.detail.question;
+      dlg.returnValue = "";
+      dlg.addEventListener("close", function onClose() {
+        dlg.removeEventListener("close", onClose);
+        if (dlg.returnValue === "ok") e.detail.issueRequest(true);
+      });
+      dlg.showModal();
+      document.getElementById("confirm-ok").focus();
+    });
+
+    // After an htmx navigation, move focus to the new content for screen-reader users.
+    document.body.addEventListener("htmx:afterSettle", function (e) {
+      if (e.detail.target && e.detail.target.id === "main") e.detail.target.focus();
+    });
+  }
+})();

@@ -1,0 +1,74 @@
+// Package views holds the templ components: the layout, shared widgets, and one folder per desk.
+// Components take plain data; every visible string goes through i18n.T with the request's context.
+package views
+
+import (
+	"context"
+	"time"
+
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/static"
+)
+
+// Page is what the layout needs to know about the request.
+type Page struct {
+	Title string
+	Lang  string
+	Path  string
+	CSRF  string
+	User  *User
+	Nav   []NavItem
+}
+
+// User is the logged-in staff member as the layout shows them.
+type User struct {
+	ID    int64
+	Name  string
+	Email string
+}
+
+// NavItem is one entry of the navigation; the server lists only those the user may use.
+type NavItem struct {
+	Key  string // translation key
+	Href string
+}
+
+// T is i18n.T, short for templates.
+func T(ctx context.Context, id string, args ...any) string { return i18n.T(ctx, id, args...) }
+
+// Asset returns the cache-busting URL of a static file.
+func Asset(name string) string { return static.URL(name) }
+
+// Active tells whether a nav link is the current section.
+func (p Page) Active(href string) bool {
+	if href == "/" {
+		return p.Path == "/"
+	}
+	return len(p.Path) >= len(href) && p.Path[:len(href)] == href
+}
+
+func csrfHeaders(token string) string {
+	return `{"X-CSRF-Token": "` + token + `"}`
+}
+
+// Zone is the platform's time zone for display; set once at start-up.
+var Zone = time.UTC
+
+// Date shows a day in the platform's zone.
+func Date(_ context.Context, t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+
+// DateTime shows a moment in the platform's zone.
+func DateTime(_ context.Context, t time.Time) string { return t.In(Zone).Format("2006-01-02 15:04") }
+
+type csrfKey struct{}
+
+// WithCSRF puts the request's CSRF token where forms can reach it.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+// CSRFToken returns the request's CSRF token.
+func CSRFToken(ctx context.Context) string {
+	s, _ := ctx.Value(csrfKey{}).(string)
+	return s
+}
