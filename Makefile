@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/postdesk
 # With DATABASE_URL set, tests use that server; otherwise the project's own one under var/.
 ifeq ($(strip $(DATABASE_URL)),)
-WITH_DB := ./$(BIN) pg exec --fast --
+WITH_DB := ./$(BIN) pg --fast exec --
 else
 WITH_DB :=
 endif

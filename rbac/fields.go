@@ -159,14 +159,18 @@ func MaskTail(s string, n int) string {
 	return strings.Repeat("•", count-n) + string(r[count-n:])
 }
 
-// MaskPhone shows the country code and the last two digits: +380 •• ••• •• 67.
+// MaskPhone shows the country code and the last two digits: +380 •• ••• •• 67, +7 ••• ••• •• 67.
 func MaskPhone(phone string) string {
 	digits := strings.TrimPrefix(phone, "+")
 	if len(digits) < 10 {
 		return MaskTail(phone, 2)
 	}
-	cc := digits[:len(digits)-9]
-	return "+" + cc + " •• ••• •• " + digits[len(digits)-2:]
+	// Kazakhstan and Russia share +7 with ten national digits; elsewhere assume nine (Ukraine's +380).
+	cc, group := digits[:len(digits)-9], "••"
+	if strings.HasPrefix(digits, "7") && len(digits) == 11 {
+		cc, group = "7", "•••"
+	}
+	return "+" + cc + " " + group + " ••• •• " + digits[len(digits)-2:]
 }
 
 // MaskEmail shows the first letter and the domain: i•••@example.com.

@@ -127,7 +127,7 @@ type Filter struct {
 	Limit  int
 }
 
-var phoneLike = regexp.MustCompile(`^\+?[0-9 ()-]{5,}$`)
+var phoneLike = regexp.MustCompile(`^(\+[0-9 ()-]{2,}|[0-9 ()-]{5,})$`)
 
 // List returns one page of accounts, newest first, and the cursor of the next page (0 at the end).
 // It refuses to search by a field the viewer cannot read in full.

@@ -119,10 +119,13 @@ func LoginsText() string {
 var (
 	ukFirst = []string{"Олександр", "Андрій", "Іван", "Тарас", "Богдан", "Олена", "Наталія", "Оксана", "Ірина", "Мирослава", "Дмитро", "Юлія", "Святослав", "Галина", "Петро"}
 	ukLast  = []string{"Коваленко", "Шевченко", "Бондаренко", "Ткаченко", "Кравченко", "Мельник", "Олійник", "Лисенко", "Гнатюк", "Савченко", "Поліщук", "Марченко"}
-	ruFirst = []string{"Алексей", "Сергей", "Михаил", "Анна", "Екатерина", "Ольга", "Татьяна", "Владимир", "Елена", "Николай"}
-	ruLast  = []string{"Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов", "Волков"}
-	kzFirst = []string{"Айгерим", "Нурсултан", "Ерлан", "Динара", "Асель", "Бауыржан", "Жанар", "Ғалымжан", "Әлия", "Мұрат", "Қанат", "Сәуле"}
-	kzLast  = []string{"Нұрланұлы", "Серікбаев", "Жұмабаев", "Әбілқасымов", "Оспанова", "Төлеуова", "Қасымов", "Ахметова", "Бекова", "Омаров"}
+	// Russian and Kazakh surnames agree with gender: the female form adds "а".
+	ruMale   = []string{"Алексей", "Сергей", "Михаил", "Владимир", "Николай"}
+	ruFemale = []string{"Анна", "Екатерина", "Ольга", "Татьяна", "Елена"}
+	ruLast   = []string{"Иванов", "Смирнов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов", "Волков"}
+	kzMale   = []string{"Нурсултан", "Ерлан", "Бауыржан", "Ғалымжан", "Мұрат", "Қанат"}
+	kzFemale = []string{"Айгерим", "Динара", "Асель", "Жанар", "Әлия", "Сәуле"}
+	kzLast   = []string{"Серікбаев", "Жұмабаев", "Әбілқасымов", "Оспанов", "Төлеуов", "Қасымов", "Ахметов", "Беков", "Омаров"}
 	uaOps   = []string{"50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"}
 	kzOps   = []string{"701", "702", "705", "707", "747", "771", "775", "777", "778"}
 )
@@ -144,10 +147,10 @@ func Accounts(ctx context.Context, pool *pgxpool.Pool, clients, couriers int, se
 			name, lang = pick(ukFirst)+" "+pick(ukLast), "uk"
 			phone = fmt.Sprintf("+380%s%07d", pick(uaOps), r.IntN(10_000_000))
 		case n < 7:
-			name, lang = pick(ruFirst)+" "+pick(ruLast), "ru"
+			name, lang = gendered(r, ruMale, ruFemale, ruLast), "ru"
 			phone = fmt.Sprintf("+380%s%07d", pick(uaOps), r.IntN(10_000_000))
 		default:
-			name, lang = pick(kzFirst)+" "+pick(kzLast), "ru"
+			name, lang = gendered(r, kzMale, kzFemale, kzLast), "ru"
 			phone = fmt.Sprintf("+7%s%07d", pick(kzOps), r.IntN(10_000_000))
 		}
 		email := fmt.Sprintf("user%d.%d@example.com", i, r.IntN(1_000_000))
@@ -169,4 +172,12 @@ func Accounts(ctx context.Context, pool *pgxpool.Pool, clients, couriers int, se
 		[]string{"kind", "business", "name", "phone", "email", "birth_date", "passport", "card_last4", "card_token", "card_holder", "lang", "created_at"},
 		pgx.CopyFromRows(rows))
 	return err
+}
+
+func gendered(r *rand.Rand, male, female, last []string) string {
+	surname := last[r.IntN(len(last))]
+	if r.IntN(2) == 0 {
+		return male[r.IntN(len(male))] + " " + surname
+	}
+	return female[r.IntN(len(female))] + " " + surname + "а"
 }

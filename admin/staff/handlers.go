@@ -103,7 +103,18 @@ func (h *Handlers) SaveGroups(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := web.Ctx(c)
-	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return SetGroups(ctx, tx, id, formIDs(c, "group")) }); err != nil {
+	groups := formIDs(c, "group")
+	if web.Actor(c).ID == id {
+		// Nobody removes their own administrator role: the portal must always have someone who can fix it.
+		var keeps bool
+		if err := h.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_groups WHERE id = ANY($1) AND role = 'admin')`, groups).Scan(&keeps); err != nil {
+			return err
+		}
+		if !keeps {
+			return apperr.New(apperr.Conflict, "staff.cannot_drop_own_admin")
+		}
+	}
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return SetGroups(ctx, tx, id, groups) }); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "common.saved")

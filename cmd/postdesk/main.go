@@ -170,7 +170,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 }
 
 // pgCommand runs the project's own PostgreSQL by hand or around another command:
-// 'postdesk pg exec -- go test ./...' starts it (fast settings) if needed, runs the command with
+// 'postdesk pg --fast exec -- go test ./...' starts it (fast settings) if needed, runs the command with
 // DATABASE_URL set, and stops it again if it started it.
 func pgCommand(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("pg", flag.ExitOnError)

@@ -52,7 +52,7 @@ func (a *HandoverAct) Totals() ActTotals {
 }
 
 const (
-	actPt      = 8.0
+	actPt      = 7.5
 	actCellPad = 0.8 // vertical padding inside a table cell, mm
 )
 
@@ -126,7 +126,7 @@ func newActTable(l Labels, currency string) actTable {
 	return actTable{
 		headers: []string{l.RowNo, l.Order, l.Waybills, l.Recipient, l.Address,
 			unit(l.Weight, l.Kg), unit(l.DeclaredValue, currency), unit(l.Cost, currency)},
-		widths:     []float64{8, 24, 26, 32, 46, 15, 17.5, 17.5},
+		widths:     []float64{8, 22, 26, 30, 40, 16, 22, 22},
 		aligns:     []string{"R", "L", "L", "L", "L", "R", "R", "R"},
 		spanTotals: 5,
 	}

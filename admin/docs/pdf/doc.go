@@ -121,24 +121,55 @@ func Clean(s string) string {
 	}, s)
 }
 
-// Wrap splits text into lines that fit width w in the current font, at most maxLines of them; a
-// cut-off last line ends with an ellipsis so the reader knows text is missing.
+// Wrap splits text into lines that fit width w in the current font, at most maxLines of them (0 for
+// no limit); a cut-off last line ends with an ellipsis so the reader knows text is missing. Lines
+// break at ordinary spaces only, never inside "1 234.50" (gofpdf's SplitText breaks at any
+// Unicode space); a word longer than a line is split where it has to be.
 func (d *Doc) Wrap(text string, w float64, maxLines int) []string {
-	text = strings.TrimSpace(Clean(text))
-	if text == "" {
-		return nil
+	avail := w - 2*d.GetCellMargin()
+	space := d.GetStringWidth(" ")
+	var lines []string
+	line, lineW := "", 0.0
+	for _, word := range strings.FieldsFunc(Clean(text), func(r rune) bool { return r == ' ' }) {
+		ww := d.GetStringWidth(word)
+		if line != "" && lineW+space+ww <= avail {
+			line, lineW = line+" "+word, lineW+space+ww
+			continue
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+		for ww > avail {
+			n := d.fit(word, avail)
+			lines = append(lines, word[:n])
+			word = word[n:]
+			ww = d.GetStringWidth(word)
+		}
+		line, lineW = word, ww
 	}
-	lines := d.SplitText(text, w)
+	if line != "" {
+		lines = append(lines, line)
+	}
 	if maxLines <= 0 || len(lines) <= maxLines {
 		return lines
 	}
 	lines = lines[:maxLines]
-	last := []rune(strings.TrimSpace(lines[maxLines-1]))
-	for len(last) > 0 && d.GetStringWidth(string(last)+"…") > w-2*d.GetCellMargin() {
-		last = last[:len(last)-1]
-	}
-	lines[maxLines-1] = string(last) + "…"
+	last := lines[maxLines-1]
+	lines[maxLines-1] = last[:d.fit(last, avail-d.GetStringWidth("…"))] + "…"
 	return lines
+}
+
+// fit returns how many bytes of s fit in width w, at least one rune's worth so wrapping always
+// makes progress.
+func (d *Doc) fit(s string, w float64) int {
+	width := 0.0
+	for i, r := range s {
+		width += d.GetStringWidth(string(r))
+		if width > w {
+			return max(i, len(string(r)))
+		}
+	}
+	return len(s)
 }
 
 // FormatMinor formats an amount in minor units as "1 234.50 UAH": two decimals, digits grouped in

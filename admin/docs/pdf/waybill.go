@@ -163,6 +163,7 @@ func (d *Doc) party(l Labels, caption string, p Party, x, y, w, pt float64) floa
 	y += lineHeight(pt * 0.8)
 	y = d.lines(d.font("B", pt).Wrap(p.Name, w, 2), x, y, w, pt)
 	if p.Phone != "" {
+		d.SetFont(Family, "", pt)
 		y = d.lines([]string{Clean(strings.TrimSpace(l.Phone + " " + p.Phone))}, x, y, w, pt)
 	}
 	return d.lines(d.font("", pt).Wrap(p.Address, w, 3), x, y, w, pt)
