@@ -57,15 +57,8 @@ type Server struct {
 	jobsUI *riverui.Handler
 }
 
-// Route is one line of the route table.
-type Route struct {
-	Method  string
-	Path    string
-	Perm    rbac.Perm
-	Handler fiber.Handler
-	// Before runs ahead of the permission check (the log-in rate limiter).
-	Before fiber.Handler
-}
+// Route is one line of the route table (see web.Route).
+type Route = web.Route
 
 // BodyLimit caps a request body; uploads have their own, lower, per-kind limits.
 const BodyLimit = 32 << 20

@@ -245,7 +245,6 @@ func (s *Service) SetSessionLang(c *fiber.Ctx, lang string) error {
 	return sess.Save()
 }
 
-
 func ipOf(ctx context.Context) string {
 	if a := actor.From(ctx); a != nil {
 		return a.IP

@@ -1,11 +1,13 @@
 // Package i18n is the translation catalogue (en, ru, uk). Every user-facing string goes through T.
-// Messages live in the embedded TOML files; plural forms follow CLDR, so "3 дні" and "5 днів" both work.
+// Messages live in the embedded TOML files, one set per desk named <desk>.<lang>.toml (core.en.toml,
+// orders.uk.toml ...); plural forms follow CLDR, so "3 дні" and "5 днів" both work.
 package i18n
 
 import (
 	"context"
 	"embed"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 
@@ -32,10 +34,16 @@ var (
 func load() {
 	bundle = goi18n.NewBundle(language.English)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	for _, l := range Langs {
-		if _, err := bundle.LoadMessageFileFS(files, l+".toml"); err != nil {
-			panic(fmt.Sprintf("i18n: %s.toml: %v", l, err))
+	names, err := fs.Glob(files, "*.toml")
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range names {
+		if _, err := bundle.LoadMessageFileFS(files, name); err != nil {
+			panic(fmt.Sprintf("i18n: %s: %v", name, err))
 		}
+	}
+	for _, l := range Langs {
 		localizers[l] = goi18n.NewLocalizer(bundle, l, "en")
 	}
 }

@@ -1,8 +1,8 @@
 package staff
 
 import (
-	"time"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -184,4 +184,5 @@ func formIDs(c *fiber.Ctx, name string) []int64 {
 	}
 	return ids
 }
+
 var timeNow = time.Now

@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -161,4 +162,15 @@ func SafeNext(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// Route is one line of the route table: a handler and the permission it needs. Desk packages
+// return theirs from a Routes function; admin/server.go lists them all in one table.
+type Route struct {
+	Method  string
+	Path    string
+	Perm    rbac.Perm
+	Handler fiber.Handler
+	// Before runs ahead of the permission check (the log-in rate limiter).
+	Before fiber.Handler
 }

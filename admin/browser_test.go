@@ -1,0 +1,118 @@
+package admin_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/seed"
+)
+
+// browser starts a headless Chromium for one test. Root needs --no-sandbox; the background
+// networking flags keep it from calling out of this closed network.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	require.NoError(t, chromedp.Run(ctx), "start Chromium")
+	return ctx
+}
+
+// TestBrowserEachRoleSeesItsNavigation logs in as every demo role in a real browser and checks the
+// navigation shows exactly the sections that role may open.
+func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	want := map[string][]string{
+		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Staff", "Groups and fields", "Audit log", "Jobs"},
+		"agent@demo.postdesk":   {"Dashboard", "Accounts"},
+		"lead@demo.postdesk":    {"Dashboard", "Accounts"},
+		"finance@demo.postdesk": {"Dashboard", "Accounts"},
+		"editor@demo.postdesk":  {"Dashboard"},
+	}
+	for _, s := range seed.DemoStaff {
+		t.Run(s.Email, func(t *testing.T) {
+			ctx := browser(t)
+			var nav, heading string
+			err := chromedp.Run(ctx,
+				chromedp.Navigate(base+"/accounts"),
+				chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+				chromedp.SendKeys(`#email`, s.Email, chromedp.ByQuery),
+				chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
+				chromedp.Submit(`#login-form`, chromedp.ByQuery),
+				chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+				chromedp.Text(`nav.nav`, &nav, chromedp.ByQuery),
+				chromedp.Text(`main h1`, &heading, chromedp.ByQuery),
+			)
+			require.NoError(t, err)
+			got := strings.Fields(strings.ReplaceAll(nav, "\n", " "))
+			require.Equal(t, strings.Join(want[s.Email], " "), strings.Join(got, " "))
+			if s.Email == "editor@demo.postdesk" {
+				require.Equal(t, "Access denied", heading, "the editor may not open accounts")
+			} else {
+				require.Equal(t, "Accounts", heading, "after log-in the user lands where they were going")
+			}
+		})
+	}
+}
+
+// TestBrowserConfirmDialogAndToast: a destructive action asks first in an accessible dialog, and
+// success shows a toast.
+func TestBrowserConfirmDialogAndToast(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	ctx := browser(t)
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM staff WHERE email = 'editor@demo.postdesk'`).Scan(&id))
+	var dialogText, toast, state string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(`#email`, "admin@demo.postdesk", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
+		chromedp.Submit(`#login-form`, chromedp.ByQuery),
+		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+		chromedp.Navigate(base+"/admin/staff/"+itoa(id)),
+		chromedp.Click(`button.danger`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#confirm`, chromedp.ByQuery),
+		chromedp.Text(`#confirm-text`, &dialogText, chromedp.ByQuery),
+		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.toast`, chromedp.ByQuery),
+		chromedp.Text(`.toast`, &toast, chromedp.ByQuery),
+		chromedp.WaitVisible(`main h1 .status`, chromedp.ByQuery),
+		chromedp.Text(`main h1 .status`, &state, chromedp.ByQuery),
+	)
+	require.NoError(t, err)
+	require.Contains(t, dialogText, "Deactivate Editor Demo?")
+	require.Equal(t, "Account deactivated", toast)
+	require.Equal(t, "Deactivated", state)
+}
