@@ -308,9 +308,10 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status, "ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", c.Locals("requestid")}
-	if a := actor.From(c.UserContext()); a != nil && a.ID != 0 {
-		attrs = append(attrs, "staff_id", a.ID)
+	// The request id and staff id come from the context (actor.LogHandler).
+	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status, "ms", float64(time.Since(start).Microseconds()) / 1000}
+	if actor.From(c.UserContext()) == nil {
+		attrs = append(attrs, "request_id", c.Locals("requestid"))
 	}
 	if !strings.HasPrefix(c.Path(), "/static/") {
 		s.deps.Log.Log(c.UserContext(), level, "http", attrs...)

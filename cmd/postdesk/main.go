@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin"
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/pglocal"
@@ -43,7 +44,7 @@ Run 'postdesk COMMAND -h' for a command's flags.
 `
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(actor.LogHandler{Handler: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})})
 	slog.SetDefault(log)
 	cmd, args := "serve", os.Args[1:]
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {

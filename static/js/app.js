@@ -53,6 +53,12 @@
       document.getElementById("confirm-ok").focus();
     });
 
+    // The field matrix colours each select by its mode; keep the colour in step with the choice.
+    document.body.addEventListener("change", function (e) {
+      var t = e.target;
+      if (t.matches && t.matches("select.mode")) t.className = "mode mode-" + t.value;
+    });
+
     // After an htmx navigation, move focus to the new content for screen-reader users.
     document.body.addEventListener("htmx:afterSettle", function (e) {
       if (e.detail.target && e.detail.target.id === "main") e.detail.target.focus();
