@@ -1,0 +1,100 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/rbac"
+)
+
+// fixture is a fresh database with one staff member acting, a client and a courier.
+type fixture struct {
+	t       *testing.T
+	pool    *pgxpool.Pool
+	ctx     context.Context
+	staffID int64
+	client  int64
+	courier int64
+	now     time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool := dbtest.New(t)
+	f := &fixture{t: t, pool: pool, now: time.Now().UTC().Truncate(time.Microsecond)}
+	f.staffID = f.staff("agent", nil)
+	f.ctx = f.as(f.staffID, rbac.FullView())
+	f.client = f.account("client", "active", "Олена Коваленко")
+	f.courier = f.account("courier", "active", "Ерлан Серікбаев")
+	return f
+}
+
+var staffN int
+
+// staff adds a staff member in a group with the given field rules for orders and accounts.
+func (f *fixture) staff(name string, rules map[string]rbac.Mode) int64 {
+	f.t.Helper()
+	ctx := context.Background()
+	staffN++
+	var id, group int64
+	require.NoError(f.t, f.pool.QueryRow(ctx, `INSERT INTO staff (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
+		fmt.Sprintf("%s%d@test.postdesk", name, staffN), name).Scan(&id))
+	require.NoError(f.t, f.pool.QueryRow(ctx, `INSERT INTO staff_groups (name, role) VALUES ($1, 'support_agent') RETURNING id`,
+		fmt.Sprintf("g-%s-%d", name, staffN)).Scan(&group))
+	_, err := f.pool.Exec(ctx, `INSERT INTO staff_group_members (group_id, staff_id) VALUES ($1, $2)`, group, id)
+	require.NoError(f.t, err)
+	for key, mode := range rules {
+		record, field := splitKey(key)
+		_, err := f.pool.Exec(ctx, `INSERT INTO field_rules (group_id, record, field, mode) VALUES ($1, $2, $3, $4)`, group, record, field, mode.String())
+		require.NoError(f.t, err)
+	}
+	return id
+}
+
+func splitKey(k string) (string, string) {
+	for i := range k {
+		if k[i] == '.' {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
+
+// viewOf loads a staff member's field view from the database, as log-in does.
+func (f *fixture) viewOf(id int64) rbac.View {
+	v, err := rbac.LoadView(context.Background(), f.pool, id)
+	require.NoError(f.t, err)
+	return v
+}
+
+func (f *fixture) as(id int64, v rbac.View) context.Context {
+	return actor.With(context.Background(), &actor.Actor{ID: id, Email: fmt.Sprintf("staff%d@test", id), View: v, Roles: []string{"support_agent"}})
+}
+
+func (f *fixture) account(kind, status, name string) int64 {
+	f.t.Helper()
+	var id int64
+	require.NoError(f.t, f.pool.QueryRow(context.Background(), `INSERT INTO accounts (kind, name, phone, status) VALUES ($1, $2, '+380501112233', $3) RETURNING id`,
+		kind, name, status).Scan(&id))
+	return id
+}
+
+func (f *fixture) input() Input {
+	return Input{ClientID: f.client, SenderName: "Олена Коваленко", SenderPhone: "+380501234567", SenderAddress: "Київ, вул. Хрещатик, 1",
+		RecipientName: "Әлия Нұрланқызы", RecipientPhone: "+77011234567", RecipientAddress: "Алматы, пр. Абая, 10",
+		Item: "Книги", WeightGrams: 1500, DeclaredValue: 120000, ExpectedAt: f.now.Add(72 * time.Hour), Comment: "Крихке"}
+}
+
+func (f *fixture) create(in Input) Order {
+	f.t.Helper()
+	o, err := Create(f.ctx, f.pool, in, f.now)
+	require.NoError(f.t, err)
+	return o
+}

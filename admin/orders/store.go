@@ -1,0 +1,613 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/audit"
+	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/rbac"
+)
+
+// Order is an order as the viewer may see it: hidden fields are empty (money zero and flagged
+// unseen by the view), masked ones masked.
+type Order struct {
+	ID               int64
+	Number           string
+	Waybill          string
+	ExternalRef      string
+	ClientID         int64
+	ClientName       string
+	CourierID        int64 // 0: none
+	CourierName      string
+	SenderName       string
+	SenderPhone      string
+	SenderAddress    string
+	RecipientName    string
+	RecipientPhone   string
+	RecipientAddress string
+	Item             string
+	WeightGrams      int64
+	DeclaredValue    int64
+	Cost             int64
+	ExpectedAt       time.Time // zero: not set
+	Comment          string
+	Status           Status
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	DeliveredAt      time.Time // zero: not delivered
+}
+
+// governed are the columns field rules apply to, in select order. A field the viewer cannot see is
+// replaced by an empty literal, so it never leaves the database.
+var governed = []struct {
+	record, field, expr, empty string
+}{
+	{"account", "name", "(SELECT name FROM accounts a WHERE a.id = o.client_id)", "''"},
+	{"account", "name", "coalesce((SELECT name FROM accounts a WHERE a.id = o.courier_id), '')", "''"},
+	{Record, "sender_name", "o.sender_name", "''"},
+	{Record, "sender_phone", "o.sender_phone", "''"},
+	{Record, "sender_address", "o.sender_address", "''"},
+	{Record, "recipient_name", "o.recipient_name", "''"},
+	{Record, "recipient_phone", "o.recipient_phone", "''"},
+	{Record, "recipient_address", "o.recipient_address", "''"},
+	{Record, "declared_value", "o.declared_value", "0::bigint"},
+	{Record, "cost", "o.cost", "0::bigint"},
+	{Record, "comment", "o.comment", "''"},
+}
+
+func selectList(v rbac.View) string {
+	var b strings.Builder
+	b.WriteString(`o.id, o.number, o.waybill, coalesce(o.external_ref, ''), o.client_id, coalesce(o.courier_id, 0),
+		o.item, o.weight_grams::bigint, coalesce(o.expected_at, 'epoch'), o.status, o.created_at, o.updated_at,
+		coalesce(o.delivered_at, 'epoch')`)
+	for _, g := range governed {
+		b.WriteString(", ")
+		if v.Sees(g.record, g.field) {
+			b.WriteString(g.expr)
+		} else {
+			b.WriteString(g.empty)
+		}
+	}
+	return b.String()
+}
+
+// scanner reads rows of selectList and applies masks.
+type scanner struct {
+	v rbac.View
+}
+
+func (s scanner) scan(row pgx.Row, o *Order) error {
+	var expected, delivered time.Time
+	var status string
+	if err := row.Scan(&o.ID, &o.Number, &o.Waybill, &o.ExternalRef, &o.ClientID, &o.CourierID,
+		&o.Item, &o.WeightGrams, &expected, &status, &o.CreatedAt, &o.UpdatedAt, &delivered,
+		&o.ClientName, &o.CourierName, &o.SenderName, &o.SenderPhone, &o.SenderAddress,
+		&o.RecipientName, &o.RecipientPhone, &o.RecipientAddress, &o.DeclaredValue, &o.Cost, &o.Comment); err != nil {
+		return err
+	}
+	o.Status = Status(status)
+	if expected.Unix() != 0 {
+		o.ExpectedAt = expected
+	}
+	if delivered.Unix() != 0 {
+		o.DeliveredAt = delivered
+	}
+	v := s.v
+	o.ClientName = v.Apply("account", "name", o.ClientName)
+	o.CourierName = v.Apply("account", "name", o.CourierName)
+	o.SenderName = v.Apply(Record, "sender_name", o.SenderName)
+	o.SenderPhone = v.Apply(Record, "sender_phone", o.SenderPhone)
+	o.SenderAddress = v.Apply(Record, "sender_address", o.SenderAddress)
+	o.RecipientName = v.Apply(Record, "recipient_name", o.RecipientName)
+	o.RecipientPhone = v.Apply(Record, "recipient_phone", o.RecipientPhone)
+	o.RecipientAddress = v.Apply(Record, "recipient_address", o.RecipientAddress)
+	o.Comment = v.Apply(Record, "comment", o.Comment)
+	if !v.Reads(Record, "declared_value") {
+		o.DeclaredValue = 0
+	}
+	if !v.Reads(Record, "cost") {
+		o.Cost = 0
+	}
+	return nil
+}
+
+func collect(rows pgx.Rows, v rbac.View) ([]Order, error) {
+	defer rows.Close()
+	s := scanner{v}
+	var out []Order
+	for rows.Next() {
+		var o Order
+		if err := s.scan(rows, &o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Get loads one order by its number, as the actor in ctx may see it.
+func Get(ctx context.Context, q db.Querier, number string) (Order, error) {
+	return getBy(ctx, q, "o.number = $1", strings.ToUpper(strings.TrimSpace(number)))
+}
+
+// GetByID loads one order by id, as the actor in ctx may see it.
+func GetByID(ctx context.Context, q db.Querier, id int64) (Order, error) {
+	return getBy(ctx, q, "o.id = $1", id)
+}
+
+func getBy(ctx context.Context, q db.Querier, cond string, arg any) (Order, error) {
+	v := actor.ViewOf(ctx)
+	rows, err := q.Query(ctx, "SELECT "+selectList(v)+" FROM orders o WHERE "+cond, arg)
+	if err != nil {
+		return Order{}, err
+	}
+	list, err := collect(rows, v)
+	if err != nil {
+		return Order{}, err
+	}
+	if len(list) == 0 {
+		return Order{}, apperr.New(apperr.NotFound, "orders.not_found")
+	}
+	return list[0], nil
+}
+
+// FindNumber resolves an order or waybill number typed in full to the order's number ("" when
+// there is none): the scanner at the counter reads a waybill barcode and lands on the order.
+func FindNumber(ctx context.Context, q db.Querier, s string) (string, error) {
+	s = normalizeNumber(s)
+	if s == "" {
+		return "", nil
+	}
+	var number string
+	err := q.QueryRow(ctx, `SELECT number FROM orders WHERE waybill = $1 UNION ALL SELECT number FROM orders WHERE number = $1 LIMIT 1`, s).Scan(&number)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return number, err
+}
+
+// normalizeNumber uppercases a typed number and drops what cannot be part of one, so that
+// "pd 0000 0012" finds PD00000012.
+func normalizeNumber(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9', r >= 'A' && r <= 'Z', r == '-':
+			return r
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		}
+		return -1
+	}, s)
+}
+
+// Filter narrows the list. Zero values match everything.
+type Filter struct {
+	Q         string // order or waybill number: exact, or its beginning
+	Status    Status
+	ClientID  int64
+	CourierID int64
+	// Period says which date From and To apply to: "created" (default) or "delivered".
+	Period   string
+	From, To time.Time // [From, To)
+	Sort     string     // a column key with Sort set; "" is created
+	Asc      bool
+	After    string // keyset cursor from the previous page
+	Limit    int
+}
+
+// sortType is the SQL type of each sort expression, for reading a cursor back.
+var sortType = map[string]string{"created_at": "timestamptz", "number": "text", "waybill": "text",
+	"weight_grams": "integer", "declared_value": "bigint", "cost": "bigint"}
+
+// where builds the WHERE clause and ORDER BY for f, refusing sorts the viewer may not use.
+func (f *Filter) where(v rbac.View, args pgx.NamedArgs) (where, order, sortExpr string, err error) {
+	conds := []string{"true"}
+	if q := normalizeNumber(f.Q); q != "" {
+		// Byte-wise range scans on the two unique indexes: exact and prefix in one condition.
+		args["qlo"], args["qhi"] = q, q+"~"
+		conds = append(conds, "(o.number >= @qlo AND o.number < @qhi OR o.waybill >= @qlo AND o.waybill < @qhi)")
+	}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return "", "", "", apperr.InvalidField("status", "orders.status_unknown")
+		}
+		args["status"] = string(f.Status)
+		conds = append(conds, "o.status = @status")
+	}
+	if f.ClientID > 0 {
+		args["client"] = f.ClientID
+		conds = append(conds, "o.client_id = @client")
+	}
+	if f.CourierID > 0 {
+		args["courier"] = f.CourierID
+		conds = append(conds, "o.courier_id = @courier")
+	}
+	col := "o.created_at"
+	if f.Period == "delivered" {
+		col = "o.delivered_at"
+	}
+	if !f.From.IsZero() {
+		args["from"] = f.From
+		conds = append(conds, col+" >= @from")
+	}
+	if !f.To.IsZero() {
+		args["to"] = f.To
+		conds = append(conds, col+" < @to")
+	}
+
+	sortExpr = "created_at"
+	if f.Sort != "" && f.Sort != "created" {
+		c, ok := ColumnByKey(f.Sort)
+		if !ok || c.Sort == "" {
+			return "", "", "", apperr.InvalidField("sort", "orders.sort_unknown")
+		}
+		if !c.Sortable(v) {
+			return "", "", "", &apperr.Error{Code: apperr.Forbidden, Message: "orders.sort_refused", Field: f.Sort}
+		}
+		sortExpr = c.Sort
+	}
+	dir, cmp := "DESC", "<"
+	if f.Asc {
+		dir, cmp = "ASC", ">"
+	}
+	if f.After != "" {
+		val, id, ok := strings.Cut(f.After, "~")
+		n, err := strconv.ParseInt(id, 10, 64)
+		if !ok || err != nil {
+			return "", "", "", apperr.InvalidField("after", "orders.bad_cursor")
+		}
+		args["cval"], args["cid"] = val, n
+		conds = append(conds, fmt.Sprintf("(o.%s, o.id) %s (@cval::%s, @cid)", sortExpr, cmp, sortType[sortExpr]))
+	}
+	return strings.Join(conds, " AND "), fmt.Sprintf("o.%s %s, o.id %s", sortExpr, dir, dir), sortExpr, nil
+}
+
+// cursor is the keyset position after o for the sort expression.
+func cursor(o Order, sortExpr string) string {
+	var val string
+	switch sortExpr {
+	case "number":
+		val = o.Number
+	case "waybill":
+		val = o.Waybill
+	case "weight_grams":
+		val = strconv.FormatInt(o.WeightGrams, 10)
+	case "declared_value":
+		val = strconv.FormatInt(o.DeclaredValue, 10)
+	case "cost":
+		val = strconv.FormatInt(o.Cost, 10)
+	default:
+		val = o.CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return val + "~" + strconv.FormatInt(o.ID, 10)
+}
+
+// List returns one page of orders and the cursor of the next page ("" at the end).
+func List(ctx context.Context, q db.Querier, f Filter) ([]Order, string, error) {
+	v := actor.ViewOf(ctx)
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	args := pgx.NamedArgs{"limit": f.Limit + 1}
+	where, order, sortExpr, err := f.where(v, args)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := q.Query(ctx, "SELECT "+selectList(v)+" FROM orders o WHERE "+where+" ORDER BY "+order+" LIMIT @limit", args)
+	if err != nil {
+		return nil, "", err
+	}
+	list, err := collect(rows, v)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > f.Limit {
+		list = list[:f.Limit]
+		next = cursor(list[len(list)-1], sortExpr)
+	}
+	return list, next, nil
+}
+
+// Count counts the orders matching f (for an export's progress bar).
+func Count(ctx context.Context, q db.Querier, f Filter) (int64, error) {
+	v := actor.ViewOf(ctx)
+	args := pgx.NamedArgs{}
+	f.After = ""
+	where, _, _, err := f.where(v, args)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = q.QueryRow(ctx, "SELECT count(*) FROM orders o WHERE "+where, args).Scan(&n)
+	return n, err
+}
+
+// Each streams every order matching f, in the list's order, through a server-side cursor fetched
+// in batches: memory stays flat for a million rows. The viewer's field rules apply as in List.
+func Each(ctx context.Context, pool Beginner, f Filter, fn func(o *Order) error) error {
+	v := actor.ViewOf(ctx)
+	args := pgx.NamedArgs{}
+	f.After = ""
+	where, order, _, err := f.where(v, args)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DECLARE orders_export NO SCROLL CURSOR FOR SELECT "+selectList(v)+
+			" FROM orders o WHERE "+where+" ORDER BY "+order, args); err != nil {
+			return err
+		}
+		s := scanner{v}
+		var o Order
+		for {
+			rows, err := tx.Query(ctx, "FETCH FORWARD 2000 FROM orders_export")
+			if err != nil {
+				return err
+			}
+			n := 0
+			for rows.Next() {
+				n++
+				o = Order{}
+				if err := s.scan(rows, &o); err != nil {
+					rows.Close()
+					return err
+				}
+				if err := fn(&o); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil
+			}
+		}
+	})
+}
+
+// Beginner starts transactions (a pool).
+type Beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// DB is a pool: queries and transactions.
+type DB interface {
+	db.Querier
+	Beginner
+}
+
+// HistoryEntry is one status change.
+type HistoryEntry struct {
+	At        time.Time
+	StaffName string
+	From      Status // "" for the order's creation
+	To        Status
+	Note      string
+}
+
+// History returns an order's status changes, oldest first.
+func History(ctx context.Context, q db.Querier, orderID int64) ([]HistoryEntry, error) {
+	rows, err := q.Query(ctx, `SELECT h.at, coalesce(s.name, ''), coalesce(h.from_status, ''), h.to_status, h.note
+		FROM order_status_history h LEFT JOIN staff s ON s.id = h.staff_id
+		WHERE h.order_id = $1 ORDER BY h.id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HistoryEntry
+	for rows.Next() {
+		var e HistoryEntry
+		var from, to string
+		if err := rows.Scan(&e.At, &e.StaffName, &from, &to, &e.Note); err != nil {
+			return nil, err
+		}
+		e.From, e.To = Status(from), Status(to)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LoadTariff reads the tariff bands.
+func LoadTariff(ctx context.Context, q db.Querier) (Tariff, error) {
+	rows, err := q.Query(ctx, `SELECT max_grams::bigint, price FROM tariff_bands ORDER BY max_grams`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Band])
+}
+
+// staffID is the acting staff member's id, or nil for the system.
+func staffID(ctx context.Context) *int64 {
+	if a := actor.From(ctx); a != nil && a.ID != 0 {
+		return &a.ID
+	}
+	return nil
+}
+
+// checkParties checks the client exists, is a client and is not blocked or deleted, and the
+// courier, when given, likewise. Problems go into fe under the form's field names.
+func checkParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) error {
+	check := func(field string, id int64, kind string) error {
+		if id <= 0 {
+			return nil
+		}
+		var k, status string
+		err := q.QueryRow(ctx, `SELECT kind, status FROM accounts WHERE id = $1`, id).Scan(&k, &status)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows) || err == nil && k != kind:
+			fe[field] = "orders.not_found_" + kind
+		case err != nil:
+			return err
+		case status == "blocked":
+			fe[field] = "orders.blocked_" + kind
+		case status == "deleted":
+			fe[field] = "orders.deleted_" + kind
+		}
+		return nil
+	}
+	if err := check("client_id", in.ClientID, "client"); err != nil {
+		return err
+	}
+	return check("courier_id", in.CourierID, "courier")
+}
+
+// Create enters one order by hand: validated, priced by the tariff, with its first history line
+// and an audit entry, all in one transaction. A FieldErrors error lists what to fix.
+func Create(ctx context.Context, pool DB, in Input, now time.Time) (Order, error) {
+	in.Normalize()
+	fe := in.Validate(now)
+	if fe == nil {
+		fe = FieldErrors{}
+	}
+	var number string
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := checkParties(ctx, tx, &in, fe); err != nil {
+			return err
+		}
+		tariff, err := LoadTariff(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cost, err := tariff.Cost(in.WeightGrams)
+		if err != nil && fe["weight"] == "" {
+			var ae *apperr.Error
+			if errors.As(err, &ae) {
+				fe["weight"] = ae.Message
+			}
+		}
+		if in.ExternalRef != "" && fe["external_ref"] == "" {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE external_ref = $1)`, in.ExternalRef).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				fe["external_ref"] = "orders.external_ref_taken"
+			}
+		}
+		if len(fe) > 0 {
+			return fe
+		}
+		var id int64
+		err = tx.QueryRow(ctx, `INSERT INTO orders (external_ref, client_id, courier_id, sender_name, sender_phone, sender_address,
+				recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at, comment, created_by, created_at, updated_at)
+			VALUES (nullif($1, ''), $2, nullif($3, 0), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+			RETURNING id, number`,
+			in.ExternalRef, in.ClientID, in.CourierID, in.SenderName, in.SenderPhone, in.SenderAddress,
+			in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, in.WeightGrams, in.DeclaredValue, cost,
+			nullTime(in.ExpectedAt), in.Comment, staffID(ctx), now).Scan(&id, &number)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
+			VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, staffID(ctx)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "order.create", Record, number, nil, map[string]any{
+			"number": number, "client_id": in.ClientID, "courier_id": in.CourierID, "weight_grams": in.WeightGrams,
+			"declared_value": in.DeclaredValue, "cost": cost, "external_ref": in.ExternalRef,
+		})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return Get(ctx, pool, number)
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// Move changes an order's status along an allowed transition, with a note, recording the change in
+// the history and the audit log in the same transaction. A refused move changes nothing.
+func Move(ctx context.Context, pool Beginner, number string, to Status, note string, now time.Time) error {
+	note = strings.TrimSpace(note)
+	if len([]rune(note)) > 1000 {
+		return apperr.InvalidField("note", "orders.too_long")
+	}
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var id int64
+		var from string
+		err := tx.QueryRow(ctx, `SELECT id, status FROM orders WHERE number = $1 FOR UPDATE`, number).Scan(&id, &from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "orders.not_found")
+		}
+		if err != nil {
+			return err
+		}
+		if err := CheckMove(Status(from), to); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orders SET status = $2::text, updated_at = $3::timestamptz,
+				delivered_at = CASE WHEN $2::text = 'delivered' THEN $3::timestamptz END
+			WHERE id = $1`, id, string(to), now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
+			VALUES ($1, $2, $3, $4, $5, $6)`, id, now, staffID(ctx), from, string(to), note); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "order.status", Record, number,
+			map[string]any{"status": from}, map[string]any{"status": string(to), "note": note})
+	})
+}
+
+// Columns of a staff member's list, as saved (nil when never chosen).
+func SavedColumns(ctx context.Context, q db.Querier, staffID int64) ([]string, error) {
+	var cols []string
+	err := q.QueryRow(ctx, `SELECT columns FROM staff_list_columns WHERE staff_id = $1 AND list = 'orders'`, staffID).Scan(&cols)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return cols, err
+}
+
+// ColumnsFor returns the columns the actor in ctx sees, in their order: their saved choice less
+// anything their field rules no longer let them see, or the defaults.
+func ColumnsFor(ctx context.Context, q db.Querier) ([]string, error) {
+	var saved []string
+	if a := actor.From(ctx); a != nil && a.ID != 0 {
+		var err error
+		if saved, err = SavedColumns(ctx, q, a.ID); err != nil {
+			return nil, err
+		}
+	}
+	return CleanColumns(saved, actor.ViewOf(ctx)), nil
+}
+
+// SaveColumns stores the actor's choice of columns (unknown or invisible keys are dropped).
+func SaveColumns(ctx context.Context, q db.Querier, keys []string) ([]string, error) {
+	a := actor.From(ctx)
+	if a == nil || a.ID == 0 {
+		return nil, apperr.New(apperr.Unauthorized, "error.login_required")
+	}
+	cols := CleanColumns(keys, a.View)
+	_, err := q.Exec(ctx, `INSERT INTO staff_list_columns (staff_id, list, columns) VALUES ($1, 'orders', $2)
+		ON CONFLICT (staff_id, list) DO UPDATE SET columns = EXCLUDED.columns, updated_at = now()`, a.ID, cols)
+	return cols, err
+}
+
+// ResetColumns forgets the actor's choice.
+func ResetColumns(ctx context.Context, q db.Querier) error {
+	a := actor.From(ctx)
+	if a == nil {
+		return nil
+	}
+	_, err := q.Exec(ctx, `DELETE FROM staff_list_columns WHERE staff_id = $1 AND list = 'orders'`, a.ID)
+	return err
+}
