@@ -3,7 +3,6 @@ package xlsx
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +25,13 @@ var (
 type LimitError struct {
 	Err   error // ErrTooLarge, ErrZipBomb or ErrTooManyRows
 	Limit int64
-	Got   int64 // the figure found; for rows, the first row number past the limit
+	Got   int64 // the figure found; -1 when unknown (an entry inflating past its declared size)
 }
 
-func (e *LimitError) Error() string { return fmt.Sprintf("%v (limit %d, got %d)", e.Err, e.Limit, e.Got) }
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%v (limit %d, got %d)", e.Err, e.Limit, e.Got)
+}
+
 func (e *LimitError) Unwrap() error { return e.Err }
 
 // HeaderError names the first header cell that differs from the template.
@@ -42,6 +44,8 @@ type HeaderError struct {
 
 func (e *HeaderError) Error() string {
 	switch {
+	case e.Got == "" && e.Want == "":
+		return fmt.Sprintf("%v: row 1 is empty", ErrWrongHeader)
 	case e.Got == "":
 		return fmt.Sprintf("%v: column %s should be %q but is empty", ErrWrongHeader, e.Letter, e.Want)
 	case e.Want == "":
@@ -49,6 +53,7 @@ func (e *HeaderError) Error() string {
 	}
 	return fmt.Sprintf("%v: column %s should be %q, not %q", ErrWrongHeader, e.Letter, e.Want, e.Got)
 }
+
 func (e *HeaderError) Unwrap() error { return ErrWrongHeader }
 
 // Limits are what an uploaded workbook must fit. Zero values take the defaults below.
@@ -56,8 +61,9 @@ type Limits struct {
 	MaxBytes         int64 // size of the file as uploaded
 	MaxUnpackedBytes int64 // all zip entries together, uncompressed
 	MaxRatio         int64 // uncompressed/compressed size of any entry over 1 MB
-	MaxRows          int   // data rows under the header
-	// Header is the exact header row expected (surrounding spaces ignored); nil skips the check.
+	MaxRows          int   // rows under the header, blank ones included
+	// Header is the exact header row expected in row 1 (surrounding spaces ignored); nil skips the
+	// check, and row 1 is still taken as the header.
 	Header []string
 	// Sheet is the sheet to read; "" reads the first.
 	Sheet string
@@ -88,8 +94,6 @@ func (l *Limits) withDefaults() {
 	}
 }
 
-const spreadsheetMain = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-
 // Reader iterates the data rows of an uploaded sheet, streaming.
 //
 //	r, err := xlsx.Open(file, size, limits)
@@ -100,150 +104,144 @@ const spreadsheetMain = "application/vnd.openxmlformats-officedocument.spreadshe
 //		...
 //	}
 //	if err := r.Err(); err != nil { ... }
+//
+// It parses the sheet itself rather than through excelize's Rows: excelize either unmarshals the
+// whole shared strings table (about 900 MB of heap for 100,000 rows of distinct text) or, above
+// 16 MB, moves it to a temporary file read back with a system call per cell (35-45 s for the same
+// file). Here the table is a plain []string and the sheet is one pass of xml.Decoder.RawToken.
 type Reader struct {
-	file   *excelize.File
-	rows   *excelize.Rows
-	width  int
+	sheet  *sheetReader
+	closer io.Closer
+	header []string
 	num    int
 	cells  []string
-	header []string
 	err    error
 }
 
-// Open checks an uploaded file and opens its sheet for reading. It refuses, before excelize sees
-// the file, anything that is not a zip with a spreadsheet content type, is larger than MaxBytes, or
-// whose zip headers promise more than MaxUnpackedBytes or a ratio over MaxRatio (archive/zip then
-// refuses any entry that inflates past its declared size, so the headers cannot lie). It then
-// refuses a sheet with more than MaxRows data rows or a header other than Header.
+// Open checks an uploaded file and opens its sheet for reading. Before parsing anything it refuses
+// a file larger than MaxBytes, anything but a zip with a spreadsheet content type, and zip
+// headers that promise more than MaxUnpackedBytes or an entry compressed over MaxRatio. It then
+// inflates every entry once into nothing: archive/zip fails an entry that inflates past its declared
+// size (a lying header, the bomb the header checks cannot see) or fails its checksum, and the same
+// pass counts the sheet's rows. Only then does it read the header row, which must equal Header.
+// So a file is refused whole, before the caller has seen any row.
 func Open(r io.ReaderAt, size int64, limits Limits) (*Reader, error) {
 	limits.withDefaults()
 	if size > limits.MaxBytes {
 		return nil, &LimitError{Err: ErrTooLarge, Limit: limits.MaxBytes, Got: size}
 	}
-	if err := checkZip(r, size, limits); err != nil {
-		return nil, err
+	magic := make([]byte, 4)
+	if _, err := r.ReadAt(magic, 0); err != nil || !bytes.Equal(magic, []byte("PK\x03\x04")) {
+		return nil, ErrNotXLSX
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
-		UnzipSizeLimit: limits.MaxUnpackedBytes,
-		RawCellValue:   true,
-	})
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotXLSX, err)
 	}
-	rd, err := openSheet(f, limits)
+	if err := checkSizes(zr, limits); err != nil {
+		return nil, err
+	}
+	book, err := locate(zr, limits.Sheet)
 	if err != nil {
-		_ = f.Close()
+		return nil, err
+	}
+	rows, err := verify(zr, book.sheet)
+	if err != nil {
+		return nil, err
+	}
+	if rows > limits.MaxRows+1 { // +1: the header
+		return nil, &LimitError{Err: ErrTooManyRows, Limit: int64(limits.MaxRows), Got: int64(rows - 1)}
+	}
+	sst, err := readSharedStrings(book.sharedStrings)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := book.sheet.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotXLSX, err)
+	}
+	rd := &Reader{sheet: newSheetReader(rc, sst), closer: rc}
+	if err := rd.readHeader(limits.Header); err != nil {
+		_ = rc.Close()
 		return nil, err
 	}
 	return rd, nil
 }
 
-// checkZip looks only at the zip directory and [Content_Types].xml, never at the data.
-func checkZip(r io.ReaderAt, size int64, limits Limits) error {
-	magic := make([]byte, 4)
-	if _, err := r.ReadAt(magic, 0); err != nil || !bytes.Equal(magic, []byte("PK\x03\x04")) {
-		return ErrNotXLSX
-	}
-	zr, err := zip.NewReader(r, size)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotXLSX, err)
-	}
+// checkSizes looks only at the zip directory.
+func checkSizes(zr *zip.Reader, limits Limits) error {
 	var total uint64
-	var types *zip.File
 	for _, e := range zr.File {
 		total += e.UncompressedSize64
 		if total > uint64(limits.MaxUnpackedBytes) {
 			return &LimitError{Err: ErrZipBomb, Limit: limits.MaxUnpackedBytes, Got: int64(min(total, 1<<62))}
 		}
-		if e.UncompressedSize64 > ratioFloor &&
-			e.UncompressedSize64/max(e.CompressedSize64, 1) > uint64(limits.MaxRatio) {
-			return &LimitError{Err: ErrZipBomb, Limit: limits.MaxRatio,
-				Got: int64(e.UncompressedSize64 / max(e.CompressedSize64, 1))}
-		}
-		if e.Name == "[Content_Types].xml" {
-			types = e
+		ratio := e.UncompressedSize64 / max(e.CompressedSize64, 1)
+		if e.UncompressedSize64 > ratioFloor && ratio > uint64(limits.MaxRatio) {
+			return &LimitError{Err: ErrZipBomb, Limit: limits.MaxRatio, Got: int64(min(ratio, 1<<62))}
 		}
 	}
-	if types == nil {
-		return ErrNotXLSX
-	}
-	rc, err := types.Open()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotXLSX, err)
-	}
-	defer rc.Close()
-	var ct struct {
-		Overrides []struct {
-			ContentType string `xml:",attr"`
-		} `xml:"Override"`
-	}
-	if err := xml.NewDecoder(io.LimitReader(rc, 1<<20)).Decode(&ct); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotXLSX, err)
-	}
-	for _, o := range ct.Overrides {
-		if o.ContentType == spreadsheetMain {
-			return nil
-		}
-	}
-	// A .docx, .xlsm or .xltx is a zip too, but not a workbook this reader accepts.
-	return ErrNotXLSX
+	return nil
 }
 
-func openSheet(f *excelize.File, limits Limits) (*Reader, error) {
-	sheet := limits.Sheet
-	if sheet == "" {
-		sheet = f.GetSheetName(0)
+// verify inflates every entry, counting the row elements of the sheet.
+func verify(zr *zip.Reader, sheet *zip.File) (rows int, err error) {
+	for _, e := range zr.File {
+		rc, err := e.Open()
+		if err != nil {
+			return 0, fmt.Errorf("%w: %s: %v", ErrNotXLSX, e.Name, err)
+		}
+		if e == sheet {
+			rows, err = countRows(rc)
+		} else {
+			_, err = io.Copy(io.Discard, rc)
+		}
+		_ = rc.Close()
+		if errors.Is(err, zip.ErrFormat) {
+			return 0, &LimitError{Err: ErrZipBomb, Limit: int64(min(e.UncompressedSize64, 1<<62)), Got: -1}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%w: %s: %v", ErrNotXLSX, e.Name, err)
+		}
 	}
-	if sheet == "" {
-		return nil, ErrNotXLSX
+	return rows, nil
+}
+
+// readHeader reads row 1, which must be the header.
+func (r *Reader) readHeader(want []string) error {
+	num, header, err := r.sheet.next(maxColumns)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: %v", ErrNotXLSX, err)
 	}
-	if err := countRows(f, sheet, limits.MaxRows); err != nil {
-		return nil, err
-	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotXLSX, err)
-	}
-	rd := &Reader{file: f, rows: rows}
-	if !rows.Next() {
-		_ = rows.Close()
-		return nil, &HeaderError{Column: 1, Letter: "A", Want: first(limits.Header)}
-	}
-	header, err := rows.Columns()
-	if err != nil {
-		_ = rows.Close()
-		return nil, fmt.Errorf("%w: %v", ErrNotXLSX, err)
+	if num != 1 {
+		// Row 1 is empty or the sheet is: whatever came first is data, not a header.
+		return &HeaderError{Column: 1, Letter: "A", Want: strings.TrimSpace(first(want))}
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
-	if limits.Header != nil {
-		if err := checkHeader(limits.Header, header); err != nil {
-			_ = rows.Close()
-			return nil, err
+	header = trimTrailingBlanks(header)
+	if want != nil {
+		if err := checkHeader(want, header); err != nil {
+			return err
 		}
-		header = header[:len(limits.Header)]
 	}
-	rd.header, rd.width, rd.num = header, len(header), 1
-	return rd, nil
+	r.header, r.num = header, 1
+	return nil
 }
 
-// countRows reads the sheet once without decoding cells, so a file with too many rows is refused
-// before the caller has acted on any of them.
-func countRows(f *excelize.File, sheet string, maxRows int) error {
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotXLSX, err)
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
 	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-		if n > maxRows+1 { // +1: the header
-			return &LimitError{Err: ErrTooManyRows, Limit: int64(maxRows), Got: int64(n)}
-		}
+	return s[0]
+}
+
+func trimTrailingBlanks(cells []string) []string {
+	for len(cells) > 0 && cells[len(cells)-1] == "" {
+		cells = cells[:len(cells)-1]
 	}
-	return rows.Error()
+	return cells
 }
 
 func checkHeader(want, got []string) error {
@@ -263,41 +261,26 @@ func checkHeader(want, got []string) error {
 	return nil
 }
 
-func first(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
-}
-
-// Header is the header row as read (trimmed), as long as the expected header when one was given.
+// Header is the header row as read, trimmed.
 func (r *Reader) Header() []string { return r.header }
 
 // Next moves to the next data row that has any non-blank cell; it returns false at the end or on
 // an error (see Err).
 func (r *Reader) Next() bool {
-	for r.err == nil && r.rows.Next() {
-		cells, err := r.rows.Columns()
-		if err != nil {
-			r.err = err
+	for r.err == nil {
+		num, cells, err := r.sheet.next(len(r.header))
+		if errors.Is(err, io.EOF) {
 			return false
 		}
-		r.num++
-		if blank(cells) {
-			continue
+		if err != nil {
+			r.err = fmt.Errorf("%w: row %d: %v", ErrNotXLSX, r.num+1, err)
+			return false
 		}
-		// Every row has exactly the header's width, so callers index cells without checks.
-		if len(cells) > r.width {
-			cells = cells[:r.width]
+		r.num = num
+		if !blank(cells) {
+			r.cells = cells
+			return true
 		}
-		for len(cells) < r.width {
-			cells = append(cells, "")
-		}
-		r.cells = cells
-		return true
-	}
-	if r.err == nil {
-		r.err = r.rows.Error()
 	}
 	return false
 }
@@ -311,15 +294,13 @@ func blank(cells []string) bool {
 	return true
 }
 
-// Row returns the current row's 1-based number in the sheet (as Excel shows it, header = 1) and
-// its cells: raw values, so numbers are unformatted ("1234.5") and dates are Excel serial numbers
-// (see ParseTime).
+// Row returns the current row's number in the sheet (as Excel shows it; the header is 1) and its
+// cells, exactly one per header column. Cells hold raw values: numbers unformatted ("1234.5"),
+// dates as Excel serial numbers (see ParseTime), booleans as "1" and "0".
 func (r *Reader) Row() (int, []string) { return r.num, r.cells }
 
 // Err is the error that stopped Next, if any.
 func (r *Reader) Err() error { return r.err }
 
-// Close releases the workbook and its temporary files.
-func (r *Reader) Close() error {
-	return errors.Join(r.rows.Close(), r.file.Close())
-}
+// Close releases the sheet.
+func (r *Reader) Close() error { return r.closer.Close() }

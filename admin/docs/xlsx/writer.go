@@ -73,8 +73,9 @@ type Writer struct {
 	sheet string
 	loc   *time.Location
 	cols  []Column
-	row   int   // the last row written, 1-based
-	vals  []any // reused between rows
+	row   int             // the last row written, 1-based
+	cells []excelize.Cell // reused between rows, each with its column's style
+	vals  []any           // what SetRow gets: &cells[i], or nil for an empty cell
 	err   error
 }
 
@@ -87,8 +88,8 @@ func NewWriter(out io.Writer, sheet string, loc *time.Location) (*Writer, error)
 		return nil, fmt.Errorf("xlsx: sheet name %q: %w", sheet, err)
 	}
 	// Write the zip straight to out: excelize's own Write first builds the whole file in a
-	// bytes.Buffer, which for a million rows is hundreds of megabytes. BestSpeed compresses the
-	// sheet several times faster than the default level, for a slightly larger file.
+	// bytes.Buffer, which for a million rows is over a hundred megabytes. Compressing the sheet is
+	// most of Close's work; BestSpeed does it faster for a slightly larger file.
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw := zip.NewWriter(out)
 		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
@@ -117,6 +118,7 @@ func (w *Writer) SetColumns(cols []Column) error {
 		return w.fail(errors.New("xlsx: no columns"))
 	}
 	w.cols = cols
+	w.cells = make([]excelize.Cell, len(cols))
 	w.vals = make([]any, len(cols))
 
 	bold, err := w.file.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
@@ -125,22 +127,27 @@ func (w *Writer) SetColumns(cols []Column) error {
 	}
 	header := make([]any, len(cols))
 	for i, c := range cols {
-		style, err := w.file.NewStyle(&excelize.Style{NumFmt: numFmt(c.Kind)})
-		if err != nil {
-			return w.fail(err)
+		// Each cell carries its style. Column styles would be neater, but StreamWriter in excelize
+		// v2.10.0 gives every unstyled cell in a row the style of the row's first column.
+		if f := numFmt(c.Kind); f != 0 {
+			style, err := w.file.NewStyle(&excelize.Style{NumFmt: f})
+			if err != nil {
+				return w.fail(err)
+			}
+			w.cells[i].StyleID = style
 		}
-		// The column style formats every cell below, so rows need no per-cell style.
-		if err := w.sw.SetColStyle(i+1, i+1, style); err != nil {
-			return w.fail(err)
-		}
-		width := c.Width
+		header[i] = excelize.Cell{StyleID: bold, Value: c.Title}
+	}
+	// StreamWriter writes <col> elements in reverse order of the calls, and Excel wants them
+	// ascending: set the widths from the last column to the first.
+	for i := len(cols) - 1; i >= 0; i-- {
+		width := cols[i].Width
 		if width == 0 {
-			width = defaultWidth(c)
+			width = defaultWidth(cols[i])
 		}
 		if err := w.sw.SetColWidth(i+1, i+1, width); err != nil {
 			return w.fail(err)
 		}
-		header[i] = excelize.Cell{StyleID: bold, Value: c.Title}
 	}
 	if err := w.sw.SetPanes(&excelize.Panes{
 		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
@@ -203,7 +210,11 @@ func (w *Writer) WriteRow(ctx context.Context, values ...any) error {
 		if err != nil {
 			return w.fail(fmt.Errorf("xlsx: row %d, column %q: %w", w.row+1, w.cols[i].Title, err))
 		}
-		w.vals[i] = cell
+		w.vals[i] = nil
+		if cell != nil {
+			w.cells[i].Value = cell
+			w.vals[i] = &w.cells[i]
+		}
 	}
 	w.row++
 	if err := w.sw.SetRow("A"+strconv.Itoa(w.row), w.vals); err != nil {
