@@ -1,0 +1,1 @@
+-- 006 complaints desk (placeholder, being written)
