@@ -157,12 +157,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 func (s *Server) table() []Route {
 	d := s.deps
 	dash := &dashboard.Handlers{Pool: d.Pool}
-	acc := &accounts.Handlers{Pool: d.Pool}
+	acc := &accounts.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
 	st := &staff.Handlers{Pool: d.Pool}
 	gr := &groups.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
 	au := &auditHandlers{pool: d.Pool, tz: d.Config.TZ}
 
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginPage},
 		{Method: "POST", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginSubmit, Before: s.loginLimiter()},
 		{Method: "POST", Path: "/lang", Perm: rbac.Public, Handler: s.auth.SetLang},
@@ -171,9 +171,6 @@ func (s *Server) table() []Route {
 		{Method: "POST", Path: "/me/password", Perm: rbac.Authenticated, Handler: s.auth.ChangePassword},
 
 		{Method: "GET", Path: "/", Perm: rbac.DashboardRead, Handler: dash.Show},
-
-		{Method: "GET", Path: "/accounts", Perm: rbac.AccountsRead, Handler: acc.List},
-		{Method: "GET", Path: "/accounts/:id<int>", Perm: rbac.AccountsRead, Handler: acc.Show},
 
 		{Method: "GET", Path: "/admin/staff", Perm: rbac.StaffManage, Handler: st.List},
 		{Method: "GET", Path: "/admin/staff/new", Perm: rbac.StaffManage, Handler: st.NewForm},
@@ -195,6 +192,8 @@ func (s *Server) table() []Route {
 		{Method: "ALL", Path: "/admin/jobs", Perm: rbac.JobsManage, Handler: s.riverUI},
 		{Method: "ALL", Path: "/admin/jobs/*", Perm: rbac.JobsManage, Handler: s.riverUI},
 	}
+	routes = append(routes, accounts.Routes(acc)...)
+	return routes
 }
 
 // Routes returns the route table (for tests and documentation).

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/postdesk/postdesk/admin/notify"
 )
 
 // Client is River's client over pgx transactions.
@@ -22,6 +24,8 @@ type Options struct {
 	Work    bool
 	Workers int
 	Log     *slog.Logger
+	// Delivery sends notices (e-mail, SMS); nil leaves the outbox rows for a process that has one.
+	Delivery *notify.Delivery
 }
 
 // New returns a River client. Any number of processes may run one against the same database;
@@ -29,6 +33,7 @@ type Options struct {
 func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PurgeSessionsWorker{Pool: pool})
+	addAccountsDesk(workers, pool, opts)
 
 	cfg := &river.Config{
 		Logger:  opts.Log,
@@ -45,8 +50,14 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeSessionsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_sessions"}),
 		}
+		accountsDeskQueues(cfg, opts)
 	}
-	return river.NewClient(riverpgxv5.New(pool), cfg)
+	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	notify.SetInserter(client)
+	return client, nil
 }
 
 // Stop stops a working client: a soft stop lets running jobs finish; after the grace period

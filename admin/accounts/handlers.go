@@ -9,12 +9,35 @@ import (
 
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/accountsv"
 )
 
 // Handlers serve the accounts pages.
 type Handlers struct {
 	Pool *pgxpool.Pool
+	// Enforcer decides which sections of the account page the viewer gets (nil: the basic ones).
+	Enforcer *rbac.Enforcer
+}
+
+// Routes are the accounts desk's lines of the route table.
+func Routes(h *Handlers) []web.Route {
+	return []web.Route{
+		{Method: "GET", Path: "/accounts", Perm: rbac.AccountsRead, Handler: h.List},
+		{Method: "GET", Path: "/accounts/duplicates", Perm: rbac.AccountsRead, Handler: h.Duplicates},
+		{Method: "GET", Path: "/accounts/:id<int>", Perm: rbac.AccountsRead, Handler: h.Show},
+		{Method: "POST", Path: "/accounts/:id<int>/blocks", Perm: rbac.AccountsBlock, Handler: h.Block},
+		{Method: "POST", Path: "/accounts/:id<int>/blocks/:block<int>/lift", Perm: rbac.AccountsBlock, Handler: h.Lift},
+		{Method: "POST", Path: "/accounts/:id<int>/apikeys", Perm: rbac.APIKeysManage, Handler: h.GenerateKey},
+		{Method: "POST", Path: "/accounts/:id<int>/delete", Perm: rbac.AccountsDelete, Handler: h.Delete},
+		{Method: "POST", Path: "/accounts/:id<int>/delete-override", Perm: rbac.AccountsDeleteOverride, Handler: h.DeleteOverride},
+	}
+}
+
+// can tells whether the viewer holds perm.
+func (h *Handlers) can(c *fiber.Ctx, perm rbac.Perm) bool {
+	a := web.Actor(c)
+	return h.Enforcer != nil && a != nil && h.Enforcer.Can(a.Roles, perm)
 }
 
 // List is /accounts: search box, kind and status filters, keyset pages. The URL holds the filters.
@@ -41,17 +64,13 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.accounts"), accountsv.List(data))
 }
 
-// Show is /accounts/{id}.
+// Show is /accounts/{id}: profile, balances, blocks, orders, duplicates, API keys, files, notices.
 func (h *Handlers) Show(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	a, err := Get(web.Ctx(c), h.Pool, id)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, fiber.StatusOK, a.Name, accountsv.Detail(toRow(a), columns(c)))
+	return h.renderPage(c, fiber.StatusOK, id, func(*accountsv.PageData) {})
 }
 
 // columns says which governed columns this viewer sees at all; hidden ones are not even headed.
@@ -76,3 +95,5 @@ func toRow(a Account) accountsv.Row {
 		BirthDate: a.BirthDate, Passport: a.Passport, CardLast4: a.CardLast4, CardHolder: a.CardHolder,
 		Lang: a.Lang, Status: a.Status, CreatedAt: a.CreatedAt}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

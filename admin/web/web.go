@@ -108,16 +108,24 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if status >= 500 {
 			log.Error("request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
 		}
+		// A message's placeholders ({{.Until}}) are filled from the error's Args.
+		var args []any
+		var ae *apperr.Error
+		if fe == nil && errors.As(err, &ae) {
+			for k, v := range ae.Args {
+				args = append(args, k, v)
+			}
+		}
 		if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get("Accept"), "application/json") && !strings.Contains(c.Get("Accept"), "text/html") {
-			return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": T(c, msg)}})
+			return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": T(c, msg, args...)}})
 		}
 		// An htmx request gets a toast and no swap, so the page the user is on stays as it was.
 		if c.Get("HX-Request") == "true" {
 			c.Set("HX-Reswap", "none")
-			Toast(c, "error", msg)
+			Toast(c, "error", msg, args...)
 			return c.Status(status).SendString("")
 		}
-		return Render(c, status, T(c, "error.title."+string(code)), views.ErrorPage(status, T(c, "error.title."+string(code)), T(c, msg)))
+		return Render(c, status, T(c, "error.title."+string(code)), views.ErrorPage(status, T(c, "error.title."+string(code)), T(c, msg, args...)))
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/pglocal"
 	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/jobs"
@@ -129,7 +130,16 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 
 func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxpool.Pool, cmd string, demo bool) error {
 	working := cmd != "web"
-	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log})
+	var delivery *notify.Delivery
+	if working {
+		d, stopDelivery, err := notify.Setup(pool, log)
+		if err != nil {
+			return err
+		}
+		defer stopDelivery()
+		delivery = d
+	}
+	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, Delivery: delivery})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,67 @@
+package accounts_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+)
+
+// A support lead blocks a courier's payouts for a week from the account page; the page then shows
+// the block in force with its end; an agent, who may not block, is refused.
+func TestBlockAndUnblockFromTheAccountPage(t *testing.T) {
+	t.Parallel()
+	env := admintest.New(t)
+	ctx := context.Background()
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'courier' ORDER BY id LIMIT 1`).Scan(&id))
+	page := fmt.Sprintf("/accounts/%d", id)
+
+	agent := env.Login("agent@demo.postdesk")
+	r := agent.Get(page)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.NotContains(t, r.Body, `id="block-form"`, "agents see no block form")
+	r = agent.PostForm(page+"/blocks", url.Values{"scope": {"functions"}, "function": {"payouts"}, "reason": {"law"}})
+	require.Equal(t, http.StatusForbidden, r.Status)
+
+	lead := env.Login("lead@demo.postdesk")
+	r = lead.Get(page)
+	require.Contains(t, r.Body, `id="block-form"`)
+	require.Contains(t, r.Body, `hx-confirm=`, "blocking asks first")
+
+	// A form error comes back on the page, next to its field.
+	r = lead.PostForm(page+"/blocks", url.Values{"scope": {"functions"}, "reason": {"law"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, r.Body, "Choose the whole account or at least one function.")
+
+	r = lead.PostForm(page+"/blocks", url.Values{"scope": {"functions"}, "function": {"payouts"}, "reason": {"agreement_breach"},
+		"note": {"payout to a third party's card"}, "duration": {"7d"}, "notify": {"1"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	r = lead.Get(page)
+	require.Contains(t, r.Body, `class="alert error block-active"`)
+	require.Contains(t, r.Body, `<span class="block-fn">payouts</span>`)
+	require.Regexp(t, `Until \d{4}-\d{2}-\d{2} \d{2}:\d{2}\.`, r.Body)
+	require.Contains(t, r.Body, "payout to a third party&#39;s card")
+
+	var blockID int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM account_blocks WHERE account_id = $1`, id).Scan(&blockID))
+	var ends time.Time
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT ends_at FROM account_blocks WHERE id = $1`, blockID).Scan(&ends))
+	require.WithinDuration(t, time.Now().Add(7*24*time.Hour), ends, 2*time.Minute)
+
+	// Unblocking needs a note, and records who and why.
+	r = lead.PostForm(fmt.Sprintf("%s/blocks/%d/lift", page, blockID), url.Values{"lift_note": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	r = lead.PostForm(fmt.Sprintf("%s/blocks/%d/lift", page, blockID), url.Values{"lift_note": {"card verified"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	r = lead.Get(page)
+	require.NotContains(t, r.Body, `block-active`)
+	require.True(t, strings.Contains(r.Body, "card verified"))
+}
