@@ -54,10 +54,10 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
 	want := map[string][]string{
-		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Staff", "Groups and fields", "Audit log", "Jobs"},
-		"agent@demo.postdesk":   {"Dashboard", "Accounts"},
-		"lead@demo.postdesk":    {"Dashboard", "Accounts"},
-		"finance@demo.postdesk": {"Dashboard", "Accounts"},
+		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "Staff", "Groups and fields", "Audit log", "Jobs"},
+		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Orders"},
+		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Orders"},
+		"finance@demo.postdesk": {"Dashboard", "Accounts", "Orders"},
 		"editor@demo.postdesk":  {"Dashboard"},
 	}
 	for _, s := range seed.DemoStaff {

@@ -134,6 +134,11 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	s.routes = s.table()
+	ordersRoutes, err := s.ordersRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.routes = append(s.routes, ordersRoutes...)
 	for _, r := range s.routes {
 		if r.Perm == "" {
 			return nil, fmt.Errorf("route %s %s has no permission", r.Method, r.Path)
@@ -267,6 +272,7 @@ var Nav = []struct {
 }{
 	{"nav.dashboard", "/", rbac.DashboardRead},
 	{"nav.accounts", "/accounts", rbac.AccountsRead},
+	{"nav.orders", "/orders", rbac.OrdersRead},
 	{"nav.staff", "/admin/staff", rbac.StaffManage},
 	{"nav.groups", "/admin/groups", rbac.GroupsManage},
 	{"nav.audit", "/admin/audit", rbac.AuditRead},

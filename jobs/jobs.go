@@ -24,6 +24,11 @@ type Options struct {
 	Work    bool
 	Workers int
 	Log     *slog.Logger
+	// DataDir holds local blob storage (files/) unless POSTDESK_BLOB_URL names a bucket.
+	DataDir string
+	// TZ and Currency are the platform's, for documents the workers write.
+	TZ       *time.Location
+	Currency string
 	// Delivery sends notices (e-mail, SMS); nil leaves the outbox rows for a process that has one.
 	Delivery *notify.Delivery
 }
@@ -33,6 +38,9 @@ type Options struct {
 func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PurgeSessionsWorker{Pool: pool})
+	if err := addOrdersDesk(workers, pool, opts); err != nil {
+		return nil, err
+	}
 	addAccountsDesk(workers, pool, opts)
 
 	cfg := &river.Config{
@@ -50,6 +58,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return PurgeSessionsArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_sessions"}),
 		}
+		ordersDeskPeriodic(cfg)
 		accountsDeskQueues(cfg, opts)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)

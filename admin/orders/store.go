@@ -198,7 +198,7 @@ type Filter struct {
 	// Period says which date From and To apply to: "created" (default) or "delivered".
 	Period   string
 	From, To time.Time // [From, To)
-	Sort     string     // a column key with Sort set; "" is created
+	Sort     string    // a column key with Sort set; "" is created
 	Asc      bool
 	After    string // keyset cursor from the previous page
 	Limit    int

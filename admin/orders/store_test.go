@@ -47,16 +47,16 @@ func TestCreateRefusesBadInputAndBlockedClient(t *testing.T) {
 		field string
 		msg   string
 	}{
-		"blocked client": {func(in *Input) { in.ClientID = f.account("client", "blocked", "Заблокований") }, "client_id", "orders.blocked_client"},
-		"deleted client": {func(in *Input) { in.ClientID = f.account("client", "deleted", "Видалений") }, "client_id", "orders.deleted_client"},
-		"no such client": {func(in *Input) { in.ClientID = 99999999 }, "client_id", "orders.not_found_client"},
+		"blocked client":    {func(in *Input) { in.ClientID = f.account("client", "blocked", "Заблокований") }, "client_id", "orders.blocked_client"},
+		"deleted client":    {func(in *Input) { in.ClientID = f.account("client", "deleted", "Видалений") }, "client_id", "orders.deleted_client"},
+		"no such client":    {func(in *Input) { in.ClientID = 99999999 }, "client_id", "orders.not_found_client"},
 		"courier as client": {func(in *Input) { in.ClientID = f.courier }, "client_id", "orders.not_found_client"},
-		"blocked courier": {func(in *Input) { in.CourierID = f.account("courier", "blocked", "Кур'єр") }, "courier_id", "orders.blocked_courier"},
-		"bad phone":       {func(in *Input) { in.RecipientPhone = "12-34" }, "recipient_phone", "orders.bad_phone"},
-		"zero weight":     {func(in *Input) { in.WeightGrams = 0 }, "weight", "orders.weight_positive"},
-		"too heavy":       {func(in *Input) { in.WeightGrams = 500_000 }, "weight", "orders.weight_over_tariff"},
-		"negative value":  {func(in *Input) { in.DeclaredValue = -1 }, "declared_value", "orders.amount_not_negative"},
-		"no recipient":    {func(in *Input) { in.RecipientName = "  " }, "recipient_name", "orders.required"},
+		"blocked courier":   {func(in *Input) { in.CourierID = f.account("courier", "blocked", "Кур'єр") }, "courier_id", "orders.blocked_courier"},
+		"bad phone":         {func(in *Input) { in.RecipientPhone = "12-34" }, "recipient_phone", "orders.bad_phone"},
+		"zero weight":       {func(in *Input) { in.WeightGrams = 0 }, "weight", "orders.weight_positive"},
+		"too heavy":         {func(in *Input) { in.WeightGrams = 500_000 }, "weight", "orders.weight_over_tariff"},
+		"negative value":    {func(in *Input) { in.DeclaredValue = -1 }, "declared_value", "orders.amount_not_negative"},
+		"no recipient":      {func(in *Input) { in.RecipientName = "  " }, "recipient_name", "orders.required"},
 	}
 	for name, c := range cases {
 		in := f.input()

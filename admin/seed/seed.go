@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/rbac"
 )
@@ -24,6 +25,7 @@ const Password = "postdesk-demo"
 // Options are the seed command's flags.
 type Options struct {
 	Accounts int // extra accounts beyond the demo set, for benchmarks
+	Orders   int // extra generated orders with their histories, for benchmarks
 }
 
 // Flags registers the seed flags (only on the seed command; other commands get the defaults).
@@ -31,6 +33,7 @@ func Flags(fs *flag.FlagSet, register bool) *Options {
 	o := &Options{}
 	if register {
 		fs.IntVar(&o.Accounts, "accounts", 0, "also add this many generated accounts (for benchmarks)")
+		fs.IntVar(&o.Orders, "orders", 0, "also add this many generated orders with status histories (for benchmarks)")
 	}
 	return o
 }
@@ -71,6 +74,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		if err := Accounts(ctx, pool, 200, 100, 1); err != nil {
 			return fmt.Errorf("seed accounts: %w", err)
 		}
+		if err := orders.SeedRules(ctx, pool); err != nil {
+			return fmt.Errorf("seed order field rules: %w", err)
+		}
+		if err := orders.Seed(ctx, pool, DemoOrders, 1); err != nil {
+			return fmt.Errorf("seed orders: %w", err)
+		}
 		log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
 	}
 	if o.Accounts > 0 {
@@ -80,8 +89,18 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		}
 		log.Info("generated accounts", "n", o.Accounts, "took", time.Since(start).Round(time.Millisecond))
 	}
+	if o.Orders > 0 {
+		start := time.Now()
+		if err := orders.Seed(ctx, pool, o.Orders, uint64(time.Now().UnixNano())); err != nil {
+			return err
+		}
+		log.Info("generated orders", "n", o.Orders, "took", time.Since(start).Round(time.Millisecond))
+	}
 	return nil
 }
+
+// DemoOrders is how many orders the demo data has, with their histories.
+const DemoOrders = 3000
 
 func staffAndGroups(ctx context.Context, tx pgx.Tx) error {
 	groupIDs := map[string]int64{}

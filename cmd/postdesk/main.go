@@ -139,7 +139,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 		defer stopDelivery()
 		delivery = d
 	}
-	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, Delivery: delivery})
+	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, DataDir: cfg.DataDir, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,593 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/docs/xlsx"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/views/filesv"
+)
+
+// ImportColumns are the template's columns, in order: the key (also the field an error names),
+// the cell kind, and whether a value is required.
+var ImportColumns = []struct {
+	Key      string
+	Kind     xlsx.Kind
+	Required bool
+}{
+	{"external_ref", xlsx.Text, true}, {"client_id", xlsx.Int, true}, {"courier_id", xlsx.Int, false},
+	{"sender_name", xlsx.Text, true}, {"sender_phone", xlsx.Text, true}, {"sender_address", xlsx.Text, true},
+	{"recipient_name", xlsx.Text, true}, {"recipient_phone", xlsx.Text, true}, {"recipient_address", xlsx.Text, true},
+	{"item", xlsx.Text, true}, {"weight", xlsx.Text, true}, {"declared_value", xlsx.Money, true},
+	{"expected_at", xlsx.DateTime, false}, {"comment", xlsx.Text, false},
+}
+
+// ImportHeader is the template's header row in lang.
+func ImportHeader(lang string) []string {
+	h := make([]string, len(ImportColumns))
+	for i, c := range ImportColumns {
+		h[i] = i18n.In(lang, "orders.import_col."+c.Key)
+	}
+	return h
+}
+
+// WriteTemplate writes the import template in lang: the headers, an example row, and a help
+// sheet describing each column.
+func WriteTemplate(w io.Writer, lang string, now time.Time) error {
+	example := map[string]any{
+		"external_ref": "SHOP-2026-000123", "client_id": int64(1), "courier_id": nil,
+		"sender_name": "Олена Коваленко", "sender_phone": "+380501234567", "sender_address": "Київ, вул. Хрещатик, 22",
+		"recipient_name": "Әлия Нұрланқызы", "recipient_phone": "+77011234567", "recipient_address": "Алматы, пр. Абая, 10, кв. 5",
+		"item": "Книги", "weight": "1.25", "declared_value": int64(150000), "expected_at": now.AddDate(0, 0, 3).Truncate(time.Hour),
+		"comment": "",
+	}
+	cols := make([]xlsx.TemplateColumn, len(ImportColumns))
+	for i, c := range ImportColumns {
+		cols[i] = xlsx.TemplateColumn{Header: i18n.In(lang, "orders.import_col."+c.Key), Kind: c.Kind, Required: c.Required,
+			Description: i18n.In(lang, "orders.import_help."+c.Key), Example: example[c.Key]}
+	}
+	t := func(k string) string { return i18n.In(lang, "orders.template."+k) }
+	return xlsx.WriteTemplate(w, t("sheet"), xlsx.HelpLabels{Sheet: t("help"), Column: t("column"), Required: t("required"),
+		Description: t("description"), Example: t("example"), Yes: t("yes"), No: t("no")}, cols)
+}
+
+// ImportArgs asks to import an uploaded workbook.
+type ImportArgs struct {
+	JobBase
+	UploadID int64 `json:"upload_id"` // the uploaded workbook's file record
+	// WholeFile refuses the whole file when any row is bad; otherwise good rows are kept.
+	WholeFile bool `json:"whole_file"`
+}
+
+func (ImportArgs) Kind() string { return "orders_import" }
+
+// RowError is one problem in one row.
+type RowError struct {
+	Row    int    `json:"row"`
+	Column string `json:"column"` // a column key
+	Reason string `json:"reason"` // a translation key
+	Max    int64  `json:"max,omitempty"`
+}
+
+// ImportResult is what an import did, stored on its file record.
+type ImportResult struct {
+	Rows      int           `json:"rows"`
+	Created   int           `json:"created"`
+	Skipped   int           `json:"skipped"` // already imported (same external reference)
+	Bad       int           `json:"bad"`
+	WholeFile bool          `json:"whole_file"`
+	Refused   string        `json:"refused,omitempty"` // the whole file was refused: why (translation key)
+	Detail    string        `json:"detail,omitempty"`  // e.g. the header cell that differs
+	Errors    []RowError    `json:"errors,omitempty"`
+	More      int           `json:"more,omitempty"`
+	FailedID  int64         `json:"failed_id,omitempty"`
+	Links     []filesv.Link `json:"links,omitempty"`
+}
+
+// maxListedErrors is how many row errors the result page lists; the failed-rows file has them all.
+const maxListedErrors = 500
+
+type goodRow struct {
+	row  int
+	in   Input
+	cost int64
+}
+
+type badRow struct {
+	row     int
+	cells   []string
+	reasons []string
+}
+
+// RunImport imports the workbook. Nothing is written unless the whole file could be read: a file
+// that is not a workbook, too large, a zip bomb, with too many rows or the wrong header is refused
+// with a message and changes nothing. Rows are validated first; then, unless the user chose to
+// refuse the whole file and some row is bad, the good rows go in one transaction. A row whose
+// external reference is already in the database is skipped, so importing twice is harmless.
+func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
+	ctx, err := e.asStaff(ctx, a.JobBase)
+	if err != nil {
+		return err
+	}
+	res := &ImportResult{WholeFile: a.WholeFile}
+	refuse := func(key, detail string) error {
+		res.Refused, res.Detail = key, detail
+		return e.Files.Fail(ctx, a.FileID, key, res)
+	}
+	up, err := e.Files.Get(ctx, a.UploadID)
+	if err != nil {
+		return err
+	}
+	tmp, size, err := e.download(ctx, up)
+	if err != nil {
+		return e.fail(ctx, a.FileID, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	_ = e.Files.Progress(ctx, a.FileID, 1, "orders.import_checking")
+
+	r, err := xlsx.Open(tmp, size, xlsx.Limits{})
+	if err != nil {
+		return refuse(openError(err), err.Error())
+	}
+	defer r.Close()
+	if key, detail := checkImportHeader(r.Header(), a.Lang); key != "" {
+		return refuse(key, detail)
+	}
+
+	tariff, err := LoadTariff(ctx, e.Pool)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	var good []goodRow
+	var bad []badRow
+	refs := map[string]int{}
+	tick := e.Files.NewTicker(a.FileID, 500*time.Millisecond)
+	for r.Next() {
+		n, cells := r.Row()
+		res.Rows++
+		in, fe := parseImportRow(cells, e.zone())
+		in.Normalize()
+		for k, v := range in.Validate(now) {
+			if _, ok := fe[k]; !ok {
+				fe[k] = v
+			}
+		}
+		if fe["weight"] == "" && in.WeightGrams > 0 {
+			if _, err := tariff.Cost(in.WeightGrams); err != nil {
+				fe["weight"] = "orders.weight_over_tariff"
+			}
+		}
+		if in.ExternalRef != "" {
+			if first, dup := refs[in.ExternalRef]; dup {
+				fe["external_ref"] = "orders.import_duplicate_ref"
+				_ = first
+			} else {
+				refs[in.ExternalRef] = n
+			}
+		} else if fe["external_ref"] == "" {
+			fe["external_ref"] = "orders.required"
+		}
+		if len(fe) > 0 {
+			bad = append(bad, badRow{row: n, cells: append([]string(nil), cells...), reasons: reasonsOf(fe)})
+			addErrors(res, n, fe, tariff.MaxGrams())
+			continue
+		}
+		cost, _ := tariff.Cost(in.WeightGrams)
+		good = append(good, goodRow{row: n, in: in, cost: cost})
+		if err := tick.Tick(ctx, int64(res.Rows), int64(res.Rows)+1000, "orders.import_checking"); err != nil {
+			return err
+		}
+	}
+	if err := r.Err(); err != nil {
+		return refuse("orders.import_unreadable", err.Error())
+	}
+	if res.Rows == 0 {
+		return refuse("orders.import_empty", "")
+	}
+
+	// The clients and couriers named must exist and may not be blocked: one query for all rows.
+	if err := e.checkImportParties(ctx, &good, &bad, res); err != nil {
+		return err
+	}
+	_ = e.Files.Progress(ctx, a.FileID, 70, "orders.import_saving")
+	res.Bad = len(bad)
+	if !(a.WholeFile && len(bad) > 0) && len(good) > 0 {
+		created, err := e.insertImported(ctx, good, a.FileID)
+		if err != nil {
+			return e.fail(ctx, a.FileID, err)
+		}
+		res.Created = created
+		res.Skipped = len(good) - created
+	}
+	if len(bad) > 0 {
+		id, err := e.writeFailedRows(ctx, a, up, r.Header(), bad)
+		if err != nil {
+			return err
+		}
+		res.FailedID = id
+		res.Links = []filesv.Link{{Label: "orders.import_failed_rows", Href: "/files/" + strconv.FormatInt(id, 10)}}
+	}
+	f, err := e.Files.Get(ctx, a.FileID)
+	if err != nil {
+		return err
+	}
+	return e.Files.Complete(ctx, a.FileID, f.Name, "", nil, res)
+}
+
+// download copies an uploaded workbook from blob storage to a temporary file (the reader needs
+// random access).
+func (e *Env) download(ctx context.Context, up files.File) (*os.File, int64, error) {
+	rc, err := e.Files.Read(ctx, up, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp("", "postdesk-import-*.xlsx")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(tmp, io.LimitReader(rc, xlsx.DefaultMaxBytes+1))
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, 0, err
+	}
+	return tmp, n, nil
+}
+
+// openError maps the reader's refusals to messages.
+func openError(err error) string {
+	switch {
+	case errors.Is(err, xlsx.ErrTooLarge):
+		return "orders.import_too_large"
+	case errors.Is(err, xlsx.ErrZipBomb):
+		return "orders.import_zip_bomb"
+	case errors.Is(err, xlsx.ErrTooManyRows):
+		return "orders.import_too_many_rows"
+	case errors.Is(err, xlsx.ErrWrongHeader):
+		return "orders.import_wrong_header"
+	}
+	return "orders.import_not_xlsx"
+}
+
+// checkImportHeader accepts the template's header in any of the portal's languages (a file made
+// from the Russian template imports for a Ukrainian-speaking colleague); the message names the
+// first cell that differs from the user's language.
+func checkImportHeader(got []string, lang string) (string, string) {
+	for _, l := range i18n.Langs {
+		if equalHeader(got, ImportHeader(l)) {
+			return "", ""
+		}
+	}
+	want := ImportHeader(lang)
+	for i := range max(len(want), len(got)) {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			return "orders.import_wrong_header", fmt.Sprintf("%s: %q ≠ %q", columnLetter(i), g, w)
+		}
+	}
+	return "orders.import_wrong_header", ""
+}
+
+func equalHeader(got, want []string) bool {
+	// Empty trailing cells (formatting someone left to the right) do not count.
+	for len(got) > len(want) && strings.TrimSpace(got[len(got)-1]) == "" {
+		got = got[:len(got)-1]
+	}
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range want {
+		if !strings.EqualFold(strings.TrimSpace(got[i]), want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func columnLetter(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// parseImportRow reads one row's cells (raw values: numbers unformatted, dates as serials).
+func parseImportRow(cells []string, loc *time.Location) (Input, FieldErrors) {
+	fe := FieldErrors{}
+	get := func(key string) string {
+		for i, c := range ImportColumns {
+			if c.Key == key && i < len(cells) {
+				return strings.TrimSpace(cells[i])
+			}
+		}
+		return ""
+	}
+	in := Input{ExternalRef: get("external_ref"), SenderName: get("sender_name"), SenderPhone: phoneCell(get("sender_phone")),
+		SenderAddress: get("sender_address"), RecipientName: get("recipient_name"), RecipientPhone: phoneCell(get("recipient_phone")),
+		RecipientAddress: get("recipient_address"), Item: get("item"), Comment: get("comment")}
+	id := func(key string) int64 {
+		s := get(key)
+		if s == "" {
+			return 0
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f <= 0 || f != float64(int64(f)) {
+			fe[key] = "orders.bad_id"
+			return 0
+		}
+		return int64(f)
+	}
+	in.ClientID, in.CourierID = id("client_id"), id("courier_id")
+	if s := get("weight"); s != "" {
+		g, err := ParseKg(s)
+		if err != nil {
+			fe["weight"] = "orders.bad_number"
+		}
+		in.WeightGrams = g
+	}
+	if s := get("declared_value"); s != "" {
+		v, err := xlsx.ParseMinor(s)
+		if err != nil {
+			fe["declared_value"] = "orders.bad_amount"
+		}
+		in.DeclaredValue = v
+	} else {
+		fe["declared_value"] = "orders.required"
+	}
+	if s := get("expected_at"); s != "" {
+		t, err := xlsx.ParseTime(s, loc)
+		if err != nil {
+			fe["expected_at"] = "orders.bad_date"
+		}
+		in.ExpectedAt = t.UTC()
+	}
+	return in, fe
+}
+
+// phoneCell undoes what Excel does to a phone typed into a number cell ("380501234567" or
+// "3.80501234567E+11" come back as digits).
+func phoneCell(s string) string {
+	if strings.ContainsAny(s, "eE") {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return strconv.FormatFloat(f, 'f', 0, 64)
+		}
+	}
+	return s
+}
+
+func reasonsOf(fe FieldErrors) []string {
+	var out []string
+	for _, k := range fe.Fields() {
+		out = append(out, k+": "+fe[k])
+	}
+	return out
+}
+
+func addErrors(res *ImportResult, row int, fe FieldErrors, maxGrams int64) {
+	for _, k := range fe.Fields() {
+		if len(res.Errors) >= maxListedErrors {
+			res.More++
+			continue
+		}
+		e := RowError{Row: row, Column: k, Reason: fe[k]}
+		if fe[k] == "orders.weight_over_tariff" {
+			e.Max = maxGrams
+		}
+		res.Errors = append(res.Errors, e)
+	}
+}
+
+// checkImportParties moves rows whose client or courier is missing, of the wrong kind, blocked or
+// deleted from good to bad.
+func (e *Env) checkImportParties(ctx context.Context, good *[]goodRow, bad *[]badRow, res *ImportResult) error {
+	ids := map[int64]bool{}
+	for _, g := range *good {
+		ids[g.in.ClientID] = true
+		if g.in.CourierID > 0 {
+			ids[g.in.CourierID] = true
+		}
+	}
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	type party struct{ kind, status string }
+	known := map[int64]party{}
+	rows, err := e.Pool.Query(ctx, `SELECT id, kind, status FROM accounts WHERE id = ANY($1)`, list)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var p party
+		if err := rows.Scan(&id, &p.kind, &p.status); err != nil {
+			rows.Close()
+			return err
+		}
+		known[id] = p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	check := func(fe FieldErrors, field string, id int64, kind string) {
+		p, ok := known[id]
+		switch {
+		case !ok || p.kind != kind:
+			fe[field] = "orders.not_found_" + kind
+		case p.status == "blocked":
+			fe[field] = "orders.blocked_" + kind
+		case p.status == "deleted":
+			fe[field] = "orders.deleted_" + kind
+		}
+	}
+	kept := (*good)[:0]
+	for _, g := range *good {
+		fe := FieldErrors{}
+		check(fe, "client_id", g.in.ClientID, "client")
+		if g.in.CourierID > 0 {
+			check(fe, "courier_id", g.in.CourierID, "courier")
+		}
+		if len(fe) == 0 {
+			kept = append(kept, g)
+			continue
+		}
+		*bad = append(*bad, badRow{row: g.row, cells: rowCells(g.in), reasons: reasonsOf(fe)})
+		addErrors(res, g.row, fe, 0)
+	}
+	*good = kept
+	return nil
+}
+
+// rowCells rebuilds a row's cells for the failed-rows file from its parsed input.
+func rowCells(in Input) []string {
+	courier := ""
+	if in.CourierID > 0 {
+		courier = strconv.FormatInt(in.CourierID, 10)
+	}
+	expected := ""
+	if !in.ExpectedAt.IsZero() {
+		expected = in.ExpectedAt.Format(time.RFC3339)
+	}
+	return []string{in.ExternalRef, strconv.FormatInt(in.ClientID, 10), courier, in.SenderName, in.SenderPhone, in.SenderAddress,
+		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, FormatKg(in.WeightGrams),
+		strconv.FormatFloat(float64(in.DeclaredValue)/100, 'f', 2, 64), expected, in.Comment}
+}
+
+// insertImported writes the good rows in one transaction: COPY into a temporary table, then one
+// INSERT … ON CONFLICT DO NOTHING that skips references already imported, the first history line
+// of every new order and its audit entry. It returns how many orders were created.
+func (e *Env) insertImported(ctx context.Context, good []goodRow, fileID int64) (int, error) {
+	a := actor.From(ctx)
+	created := 0
+	err := pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_orders (
+				row_no int, external_ref text, client_id bigint, courier_id bigint, sender_name text, sender_phone text,
+				sender_address text, recipient_name text, recipient_phone text, recipient_address text, item text,
+				weight_grams int, declared_value bigint, cost bigint, expected_at timestamptz, comment text) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		i := 0
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_orders"}, []string{"row_no", "external_ref", "client_id", "courier_id",
+			"sender_name", "sender_phone", "sender_address", "recipient_name", "recipient_phone", "recipient_address", "item",
+			"weight_grams", "declared_value", "cost", "expected_at", "comment"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				if i >= len(good) {
+					return nil, nil
+				}
+				g := good[i]
+				i++
+				var courier any
+				if g.in.CourierID > 0 {
+					courier = g.in.CourierID
+				}
+				return []any{g.row, g.in.ExternalRef, g.in.ClientID, courier, g.in.SenderName, g.in.SenderPhone, g.in.SenderAddress,
+					g.in.RecipientName, g.in.RecipientPhone, g.in.RecipientAddress, g.in.Item, int32(g.in.WeightGrams),
+					g.in.DeclaredValue, g.cost, nullTime(g.in.ExpectedAt), g.in.Comment}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			WITH ins AS (
+				INSERT INTO orders (external_ref, client_id, courier_id, sender_name, sender_phone, sender_address,
+					recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at,
+					comment, created_by)
+				SELECT external_ref, client_id, courier_id, sender_name, sender_phone, sender_address, recipient_name,
+					recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at, comment, $1
+				FROM import_orders ORDER BY row_no
+				ON CONFLICT (external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+				RETURNING id, number, external_ref, client_id, cost
+			), hist AS (
+				INSERT INTO order_status_history (order_id, staff_id, from_status, to_status, note)
+				SELECT id, $1, NULL, 'created', 'import' FROM ins
+			)
+			INSERT INTO audit_log (actor_id, actor_email, action, record_type, record_id, after, ip, request_id)
+			SELECT $1, $2, 'order.import', 'order', number,
+				jsonb_build_object('file_id', $3::bigint, 'external_ref', external_ref, 'client_id', client_id, 'cost', cost), '', ''
+			FROM ins`, a.ID, a.Email, fileID)
+		if err != nil {
+			return err
+		}
+		created = int(tag.RowsAffected())
+		return nil
+	})
+	return created, err
+}
+
+// writeFailedRows saves the bad rows, as they were, with a reason column, for the user to fix and
+// import again.
+func (e *Env) writeFailedRows(ctx context.Context, a ImportArgs, up files.File, header []string, bad []badRow) (int64, error) {
+	parent, err := e.Files.Get(ctx, a.FileID)
+	if err != nil {
+		return 0, err
+	}
+	name := i18n.In(a.Lang, "orders.import_failed_name") + " " + strings.TrimSuffix(up.Name, ".xlsx") + ".xlsx"
+	return e.Files.AttachGenerated(ctx, parent, "orders_import_failed", name, XLSXType, func(w io.Writer) error {
+		xw, err := xlsx.NewWriter(w, i18n.In(a.Lang, "orders.template.sheet"), e.zone())
+		if err != nil {
+			return err
+		}
+		cols := []xlsx.Column{{Title: i18n.In(a.Lang, "orders.import_row")}, {Title: i18n.In(a.Lang, "orders.import_reason"), Width: 50}}
+		for _, h := range ImportHeader(a.Lang) {
+			cols = append(cols, xlsx.Column{Title: h})
+		}
+		if err := xw.SetColumns(cols); err != nil {
+			return err
+		}
+		vals := make([]any, len(cols))
+		for _, b := range bad {
+			vals[0] = strconv.Itoa(b.row)
+			var reasons []string
+			for _, r := range b.reasons {
+				field, key, _ := strings.Cut(r, ": ")
+				reasons = append(reasons, i18n.In(a.Lang, "orders.import_col."+field)+": "+i18n.In(a.Lang, key, "Max", FormatKg(70000)))
+			}
+			vals[1] = strings.Join(reasons, "; ")
+			for i := range ImportColumns {
+				vals[2+i] = ""
+				if i < len(b.cells) {
+					vals[2+i] = b.cells[i]
+				}
+			}
+			if err := xw.WriteRow(ctx, vals...); err != nil {
+				return err
+			}
+		}
+		return xw.Close()
+	})
+}
+
+// DecodeImportResult reads an import's result from its file record.
+func DecodeImportResult(raw json.RawMessage) ImportResult {
+	var r ImportResult
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &r)
+	}
+	return r
+}
+
+var _ = apperr.Invalid
