@@ -54,10 +54,10 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
 	want := map[string][]string{
-		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "Staff", "Groups and fields", "Audit log", "Jobs"},
-		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Orders"},
-		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Orders"},
-		"finance@demo.postdesk": {"Dashboard", "Accounts", "Orders"},
+		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Notifications", "Staff", "Groups and fields", "Audit log", "Jobs"},
+		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Notifications"},
+		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Notifications"},
+		"finance@demo.postdesk": {"Dashboard", "Accounts", "Notifications"},
 		"editor@demo.postdesk":  {"Dashboard"},
 	}
 	for _, s := range seed.DemoStaff {

@@ -1,0 +1,182 @@
+package notify
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/audit"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views/notifyv"
+)
+
+// Handlers serve /notifications: the outbox, one notice with its attempts, resend, and what the
+// built-in catcher received.
+type Handlers struct {
+	Pool     *pgxpool.Pool
+	Enforcer *rbac.Enforcer
+}
+
+// Routes are the outbox's lines of the route table.
+func Routes(h *Handlers) []web.Route {
+	return []web.Route{
+		{Method: "GET", Path: "/notifications", Perm: rbac.NotificationsRead, Handler: h.List},
+		{Method: "GET", Path: "/notifications/caught", Perm: rbac.NotificationsRead, Handler: h.CaughtList},
+		{Method: "GET", Path: "/notifications/caught/:id<int>", Perm: rbac.NotificationsRead, Handler: h.CaughtOne},
+		{Method: "GET", Path: "/notifications/:id<int>", Perm: rbac.NotificationsRead, Handler: h.Show},
+		{Method: "POST", Path: "/notifications/:id<int>/resend", Perm: rbac.NotificationsResend, Handler: h.Resend},
+	}
+}
+
+// maskAddress shows an address as the viewer may see the account's e-mail or phone.
+func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
+	field := "email"
+	if channel == SMS {
+		field = "phone"
+	}
+	return web.Actor(c).View.Apply("account", field, address)
+}
+
+func toRow(c *fiber.Ctx, r Row) notifyv.Row {
+	v := notifyv.Row{ID: r.ID, Channel: string(r.Channel), Address: maskAddress(c, r.Channel, r.Address), Template: r.Template,
+		Kind: string(r.Kind), Lang: r.Lang, Status: r.Status, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, NextAt: r.NextAttemptAt,
+		ProviderID: r.ProviderID, LastError: r.LastError, Cause: r.Cause, CreatedAt: r.CreatedAt, SentAt: r.SentAt}
+	if r.AccountID != nil {
+		v.AccountID = *r.AccountID
+	}
+	if r.ResendOf != nil {
+		v.ResendOf = *r.ResendOf
+	}
+	return v
+}
+
+// List is /notifications with status, channel, template and account filters.
+func (h *Handlers) List(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	f := Filter{Status: c.Query("status"), Channel: c.Query("channel"), Template: c.Query("template"),
+		AccountID: web.QueryInt64(c, "account"), Before: web.QueryInt64(c, "before")}
+	list, next, err := List(ctx, h.Pool, f)
+	if err != nil {
+		return err
+	}
+	d := notifyv.ListData{Status: f.Status, Channel: f.Channel, Template: f.Template, Templates: TemplateKeys(), Counts: map[string]int64{}}
+	slices.Sort(d.Templates)
+	if f.AccountID != 0 {
+		d.Account = strconv.FormatInt(f.AccountID, 10)
+	}
+	for _, r := range list {
+		d.Rows = append(d.Rows, toRow(c, r))
+	}
+	if next != 0 {
+		q := url.Values{"status": {f.Status}, "channel": {f.Channel}, "template": {f.Template}, "account": {d.Account}, "before": {strconv.FormatInt(next, 10)}}
+		d.NextURL = "/notifications?" + q.Encode()
+	}
+	rows, err := h.Pool.Query(ctx, `SELECT status, count(*) FROM notifications GROUP BY status`)
+	if err != nil {
+		return err
+	}
+	var s string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { d.Counts[s] = n; return nil }); err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "nav.notifications"), notifyv.List(d))
+}
+
+// Show is one notice: what it says (rendered now from its template), and every attempt.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	r, err := Get(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	d := notifyv.DetailData{Row: toRow(c, r), CanResend: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.NotificationsResend)}
+	if m, err := Render(r.Template, r.Lang, r.Data); err != nil {
+		d.RenderErr = err.Error()
+	} else {
+		d.Subject, d.Text, d.SMS = m.Subject, m.Text, m.SMS
+	}
+	attempts, err := Attempts(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range attempts {
+		d.Attempts = append(d.Attempts, notifyv.Attempt{At: a.At, OK: a.OK, Temporary: a.Temporary, ProviderID: a.ProviderID, Error: a.Error, Ms: a.Ms})
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "notify.notice")+" #"+strconv.FormatInt(id, 10), notifyv.Detail(d))
+}
+
+// Resend writes the notice again as a new row and sends it.
+func (h *Handlers) Resend(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	var newID ID
+	err = pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) (err error) {
+		if newID, err = ResendTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "notify.resend", "notification", id, nil, map[string]any{"new_id": newID})
+	})
+	if err != nil {
+		return err
+	}
+	web.Toast(c, "success", "notify.resent")
+	return web.Redirect(c, "/notifications/"+strconv.FormatInt(newID, 10))
+}
+
+func (h *Handlers) caught(c *fiber.Ctx, where string, args ...any) ([]notifyv.Caught, error) {
+	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, sender, recipients, subject, body, received_at FROM caught_messages `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (notifyv.Caught, error) {
+		var m notifyv.Caught
+		err := row.Scan(&m.ID, &m.Channel, &m.Sender, &m.Recipients, &m.Subject, &m.Body, &m.At)
+		return m, err
+	})
+	for i := range list {
+		for j, r := range list[i].Recipients {
+			list[i].Recipients[j] = maskAddress(c, Channel(list[i].Channel), r)
+		}
+	}
+	return list, err
+}
+
+// CaughtList is /notifications/caught: what the built-in mail catcher and SMS sink received.
+func (h *Handlers) CaughtList(c *fiber.Ctx) error {
+	list, err := h.caught(c, `ORDER BY id DESC LIMIT 200`)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "notify.caught"), notifyv.CaughtList(list))
+}
+
+// CaughtOne shows one caught message.
+func (h *Handlers) CaughtOne(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	list, err := h.caught(c, `WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "notify.caught"), notifyv.CaughtOne(list[0]))
+}
+
