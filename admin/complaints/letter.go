@@ -1,0 +1,139 @@
+package complaints
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/i18n"
+)
+
+// MakeLetter writes the decision letter (PDF, in the complainant's language) and sends the decision
+// notice to the complainant, the respondent and the named third parties, each its own outbox row
+// with the letter attached by id; then marks the complaint notified. It runs as a River job and is
+// idempotent: a complaint already notified is left alone.
+func (s *Store) MakeLetter(ctx context.Context, id int64) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		st, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if st != Decided {
+			return nil
+		}
+		c, err := s.Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		demands, err := Demands(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		acts, err := Actions(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		pdf, err := s.LetterPDF(c, demands, acts)
+		if err != nil {
+			return err
+		}
+		name := "decision-" + c.Number + ".pdf"
+		var letterID int64
+		if err := tx.QueryRow(ctx, `INSERT INTO complaint_files (complaint_id, kind, name, content_type, data) VALUES ($1, 'letter', $2, 'application/pdf', $3) RETURNING id`,
+			id, name, pdf).Scan(&letterID); err != nil {
+			return err
+		}
+		data := map[string]any{"number": c.Number, "outcome": c.Outcome, "reasoning": c.Reasoning,
+			"decided": c.DecidedAt.Format(time.RFC3339), "letter": name, "letter_id": letterID, "complaint_id": id}
+		if err := sendTx(ctx, tx, c, complainantOf(c), "decision", "complainant", tplDecision, c.ComplainantLang, &letterID, data); err != nil {
+			return err
+		}
+		if err := sendTx(ctx, tx, c, respondentOf(c), "decision", "respondent", tplDecision, "", &letterID, data); err != nil {
+			return err
+		}
+		for _, email := range Lines(c.ThirdParties) {
+			if err := sendTx(ctx, tx, c, party{email: strings.ToLower(email)}, "decision", "third_party", tplDecision, c.ComplainantLang, &letterID, data); err != nil {
+				return err
+			}
+		}
+		if err := setState(ctx, tx, id, Decided, Notified); err != nil {
+			return err
+		}
+		if err := event(ctx, tx, id, EvNotified, s.now(), 0, name, map[string]any{"letter_id": letterID}); err != nil {
+			return err
+		}
+		_, err = s.syncDeadlines(ctx, tx, id)
+		return err
+	})
+}
+
+// LetterPDF renders the decision letter in the complainant's language.
+func (s *Store) LetterPDF(c Complaint, demands []Demand, acts []ActionRow) ([]byte, error) {
+	lang := c.ComplainantLang
+	t := func(key string, args ...any) string { return i18n.In(lang, key, args...) }
+	when := func(tm time.Time) string { return tm.In(s.Loc).Format("02.01.2006 15:04") }
+	d := pdfdoc.New()
+	d.SetHeaderFooter(t("complaints.letter.title")+" "+c.Number, t("complaints.letter.page_of"))
+	d.AddPage()
+	d.SetFont(pdfdoc.Family, "B", 15)
+	d.MultiCell(0, 8, pdfdoc.Clean(t("complaints.letter.title")+" "+c.Number), "", "L", false)
+	d.Ln(2)
+	d.SetFont(pdfdoc.Family, "", 10)
+	line := func(label, value string) {
+		if value == "" {
+			return
+		}
+		d.SetFont(pdfdoc.Family, "B", 10)
+		d.MultiCell(0, 5.5, pdfdoc.Clean(label), "", "L", false)
+		d.SetFont(pdfdoc.Family, "", 10)
+		d.MultiCell(0, 5.5, pdfdoc.Clean(value), "", "L", false)
+		d.Ln(1.5)
+	}
+	line(t("complaints.f.complainant_name"), c.ComplainantName)
+	line(t("complaints.f.complainant_login"), c.ComplainantLogin)
+	line(t("complaints.f.respondent_login"), c.RespondentLogin)
+	line(t("complaints.f.order_ref"), c.OrderRef)
+	line(t("complaints.f.received_at"), when(c.ReceivedAt))
+	if c.ActionAt != nil {
+		line(t("complaints.f.action_at"), when(*c.ActionAt)+", "+c.ActionPlace)
+	}
+	line(t("complaints.f.action_details"), c.ActionDetails)
+	line(t("complaints.f.grounds"), c.Grounds)
+	var ds []string
+	for _, dm := range demands {
+		if dm.WithdrawnAt != nil {
+			ds = append(ds, "— "+dm.Text+" ("+t("complaints.demand.withdrawn")+")")
+		} else {
+			ds = append(ds, "— "+dm.Text)
+		}
+	}
+	line(t("complaints.f.demands"), strings.Join(ds, "\n"))
+	d.Ln(2)
+	d.SetFont(pdfdoc.Family, "B", 12)
+	d.MultiCell(0, 7, pdfdoc.Clean(t("complaints.letter.decision", "Outcome", t("complaints.outcome."+c.Outcome))), "", "L", false)
+	d.SetFont(pdfdoc.Family, "", 10)
+	if c.DecidedAt != nil {
+		line(t("complaints.f.decided_at"), when(*c.DecidedAt))
+	}
+	line(t("complaints.f.reasoning"), c.Reasoning)
+	var as []string
+	for _, a := range acts {
+		s := "— " + t("complaints.action."+string(a.Kind))
+		if a.Amount > 0 && (a.Kind == ActRefund || a.Kind == ActCompensation || a.Kind == ActPenalty) {
+			s += ": " + pdfdoc.FormatMinor(a.Amount, "")
+		}
+		as = append(as, s)
+	}
+	line(t("complaints.f.actions"), strings.Join(as, "\n"))
+	d.Ln(2)
+	d.MultiCell(0, 5.5, pdfdoc.Clean(t("complaints.letter.final")), "", "L", false)
+	var b bytes.Buffer
+	if err := d.Output(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
