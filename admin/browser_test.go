@@ -54,11 +54,11 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
 	want := map[string][]string{
-		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Notifications", "Staff", "Groups and fields", "Audit log", "Jobs"},
-		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Notifications"},
-		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Notifications"},
-		"finance@demo.postdesk": {"Dashboard", "Accounts", "Notifications"},
-		"editor@demo.postdesk":  {"Dashboard"},
+		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "News", "Notifications", "Staff", "Groups and fields", "Audit log", "Jobs"},
+		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
+		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
+		"finance@demo.postdesk": {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
+		"editor@demo.postdesk":  {"Dashboard", "News"},
 	}
 	for _, s := range seed.DemoStaff {
 		t.Run(s.Email, func(t *testing.T) {

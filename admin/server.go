@@ -31,6 +31,7 @@ import (
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
 	"github.com/postdesk/postdesk/admin/groups"
+	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/admin/web"
@@ -135,6 +136,11 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	s.routes = s.table()
+	ordersRoutes, err := s.ordersRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.routes = append(s.routes, ordersRoutes...)
 	for _, r := range s.routes {
 		if r.Perm == "" {
 			return nil, fmt.Errorf("route %s %s has no permission", r.Method, r.Path)
@@ -194,6 +200,7 @@ func (s *Server) table() []Route {
 		{Method: "ALL", Path: "/admin/jobs/*", Perm: rbac.JobsManage, Handler: s.riverUI},
 	}
 	routes = append(routes, accounts.Routes(acc)...)
+	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	return routes
 }
@@ -269,6 +276,8 @@ var Nav = []struct {
 }{
 	{"nav.dashboard", "/", rbac.DashboardRead},
 	{"nav.accounts", "/accounts", rbac.AccountsRead},
+	{"nav.orders", "/orders", rbac.OrdersRead},
+	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},
 	{"nav.staff", "/admin/staff", rbac.StaffManage},
 	{"nav.groups", "/admin/groups", rbac.GroupsManage},

@@ -12,6 +12,8 @@ func addAccountsDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) {
 	river.AddWorker(workers, &BlocksLiftWorker{Pool: pool})
 	river.AddWorker(workers, &NotifySendWorker{Pool: pool, Delivery: opts.Delivery})
 	river.AddWorker(workers, &NotifySweepWorker{Pool: pool})
+	river.AddWorker(workers, &NewsPublishWorker{Pool: pool})
+	river.AddWorker(workers, &NewsNotifyWorker{Pool: pool})
 }
 
 // accountsDeskQueues adds the notice queues and the desk's periodic jobs to a working client.
@@ -23,5 +25,5 @@ func accountsDeskQueues(cfg *river.Config, opts Options) {
 	}
 	cfg.Queues[notify.QueueService] = river.QueueConfig{MaxWorkers: max(2, n/2)}
 	cfg.Queues[notify.QueueBulk] = river.QueueConfig{MaxWorkers: max(1, n/5)}
-	cfg.PeriodicJobs = append(cfg.PeriodicJobs, blocksLiftPeriodic(), notifySweepPeriodic())
+	cfg.PeriodicJobs = append(cfg.PeriodicJobs, blocksLiftPeriodic(), notifySweepPeriodic(), newsPublishPeriodic())
 }

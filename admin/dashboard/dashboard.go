@@ -5,8 +5,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/views/dashv"
+	"github.com/postdesk/postdesk/views/newsv"
 )
 
 // Handlers serve /.
@@ -24,5 +26,14 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	d.Name = web.Actor(c).Name
+	feed, err := news.Feed(web.Ctx(c), h.Pool, 5)
+	if err != nil {
+		return err
+	}
+	items := make([]newsv.Item, len(feed))
+	for i, n := range feed {
+		items[i] = news.ViewItem(n)
+	}
+	d.Feed = newsv.Feed(items)
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.dashboard"), dashv.Dashboard(d))
 }

@@ -179,4 +179,3 @@ func (h *Handlers) CaughtOne(c *fiber.Ctx) error {
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "notify.caught"), notifyv.CaughtOne(list[0]))
 }
-

@@ -98,6 +98,17 @@ func currentInserter() Inserter {
 	return nil
 }
 
+// QueueJobTx inserts any desk's River job on tx through the same client (desks never import jobs).
+// Without a client it is an error: the job would silently never run.
+func QueueJobTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	ins := currentInserter()
+	if ins == nil {
+		return errors.New("notify: no River client to queue " + args.Kind())
+	}
+	_, err := ins.InsertTx(ctx, tx, args, opts)
+	return err
+}
+
 // SendArgs is the delivery job: the outbox rows to try. Its worker lives in jobs/notify_send.go.
 type SendArgs struct {
 	IDs []ID `json:"ids"`
@@ -122,6 +133,12 @@ func queueTx(ctx context.Context, tx pgx.Tx, ids []ID, at time.Time, queue strin
 	}
 	_, err := ins.InsertManyTx(ctx, tx, params)
 	return err
+}
+
+// QueueSendTx queues delivery jobs for rows written by other means than EnqueueTx (a bulk
+// INSERT ... SELECT), on the same transaction.
+func QueueSendTx(ctx context.Context, tx pgx.Tx, ids []ID, queue string) error {
+	return queueTx(ctx, tx, ids, time.Time{}, queue)
 }
 
 // BatchSize is how many rows one delivery job takes: e-mails in a batch share one SMTP connection.
