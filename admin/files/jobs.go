@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func (s *Store) AttachGenerated(ctx context.Context, parent File, kind, name, co
 	var id int64
 	if err := s.Pool.QueryRow(ctx, `INSERT INTO files (owner_staff_id, kind, record_type, record_id, name, content_type, state, expires_at)
 		VALUES (nullif($1, 0), $2, 'file', $3, $4, $5, 'running', $6) RETURNING id`,
-		parent.OwnerID, kind, parent.ID, name, contentType, nullTime(parent.ExpiresAt)).Scan(&id); err != nil {
+		parent.OwnerID, kind, strconv.FormatInt(parent.ID, 10), name, contentType, nullTime(parent.ExpiresAt)).Scan(&id); err != nil {
 		return 0, err
 	}
 	key := newKey("generated", id, extOf(name))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -25,7 +24,7 @@ import (
 func startWorkers(t testing.TB, env *admintest.Env) {
 	t.Helper()
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	client, err := jobs.New(env.Pool, jobs.Options{Work: true, Workers: 4, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	client, err := jobs.New(env.Pool, jobs.Options{Work: true, Workers: 4, Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		TZ: kyiv, Currency: "UAH"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -112,3 +111,7 @@ func toastOf(r admintest.Response) string {
 	_ = json.Unmarshal([]byte(r.Header.Get("HX-Trigger")), &v)
 	return v.Toast.Message
 }
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }

@@ -217,7 +217,7 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 	if len(bad) > 0 {
 		id, err := e.writeFailedRows(ctx, a, up, r.Header(), bad)
 		if err != nil {
-			return err
+			return e.fail(ctx, a.FileID, err)
 		}
 		res.FailedID = id
 		res.Links = []filesv.Link{{Label: "orders.import_failed_rows", Href: "/files/" + strconv.FormatInt(id, 10)}}
