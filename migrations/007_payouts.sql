@@ -1,0 +1,1 @@
+-- 007 payouts and reconciliation (finance desk II)
