@@ -90,12 +90,12 @@ func TestImportFromTemplate(t *testing.T) {
 	}
 	rows := [][]any{
 		good("R-1"), // row 2
-		func() []any { r := good("R-2"); r[7] = "12-34"; return r }(),          // row 3: bad phone, column H
-		good("R-3"),                                                              // row 4
-		func() []any { r := good("R-4"); r[1] = blocked; return r }(),          // row 5: blocked client
+		func() []any { r := good("R-2"); r[7] = "12-34"; return r }(), // row 3: bad phone, column H
+		good("R-3"), // row 4
+		func() []any { r := good("R-4"); r[1] = blocked; return r }(),           // row 5: blocked client
 		func() []any { r := good("R-5"); r[6] = ""; r[10] = "500"; return r }(), // row 6: no recipient, too heavy
-		good("R-1"),                                                              // row 7: reference repeated
-		good("R-6"),                                                              // row 8
+		good("R-1"), // row 7: reference repeated
+		good("R-6"), // row 8
 	}
 	file := fill(t, tpl, rows)
 	before := countOrders(t, env)
