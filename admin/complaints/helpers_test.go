@@ -14,14 +14,14 @@ import (
 )
 
 type fixture struct {
-	t                  *testing.T
-	pool               *pgxpool.Pool
-	store              *Store
-	ctx                context.Context // acting as the agent
-	agent, lead        int64
-	client, courier    int64
+	t                   *testing.T
+	pool                *pgxpool.Pool
+	store               *Store
+	ctx                 context.Context // acting as the agent
+	agent, lead         int64
+	client, courier     int64
 	clientPh, courierPh string
-	now                time.Time
+	now                 time.Time
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -81,18 +81,6 @@ func pad(id int64) string {
 	return s[len(s)-6:]
 }
 
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
-
 func TestExtensionOnceAndOnlyBeforeBreach(t *testing.T) {
 	f := newFixture(t)
 	a, b := f.register(), f.register()

@@ -1,0 +1,114 @@
+package complaints
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/db"
+)
+
+// Queue names a work list.
+type Queue string
+
+const (
+	QMine       Queue = "mine"
+	QUnassigned Queue = "unassigned"
+	QToday      Queue = "today"   // the decision is due by tonight's 24:00
+	QSoon       Queue = "soon"    // due within 3 calendar days, today included
+	QOverdue    Queue = "overdue" // breached and still undecided
+	QWaiting    Queue = "waiting" // waiting for the respondent
+)
+
+// Queues in the order the tabs show them.
+var Queues = []Queue{QMine, QUnassigned, QToday, QSoon, QOverdue, QWaiting}
+
+// Row is a complaint in a queue.
+type Row struct {
+	ID              int64
+	Number          string
+	State           State
+	ComplainantName string
+	RespondentLogin string
+	AssigneeName    string
+	DecisionDue     time.Time
+	Extended        bool
+	DuplicateOf     *int64
+}
+
+// Cursor is the keyset position after the last row shown.
+type Cursor struct {
+	Due time.Time
+	ID  int64
+}
+
+// QueuePage lists one queue, soonest deadline first, PageSize rows after the cursor (zero: from the
+// start). Every queue reads one of the partial indexes on open complaints by (decision_due, id).
+func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int64, after Cursor, limit int) ([]Row, *Cursor, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	now := s.now()
+	today := DayEnd(now, s.Loc)
+	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": Extend(today, 2, s.Loc), "limit": limit + 1,
+		"after_due": after.Due, "after_id": after.ID}
+	where := `c.state IN ('draft', 'received', 'acknowledged', 'in_review', 'waiting')`
+	switch queue {
+	case QMine:
+		where += ` AND c.assignee_id = @me`
+	case QUnassigned:
+		where += ` AND c.assignee_id IS NULL`
+	case QToday:
+		where += ` AND c.decision_due > @now AND c.decision_due <= @today`
+	case QSoon:
+		where += ` AND c.decision_due > @now AND c.decision_due <= @soon`
+	case QOverdue:
+		where += ` AND c.decision_due <= @now`
+	case QWaiting:
+		where = `c.state = 'waiting'`
+	default:
+		where += ` AND c.assignee_id = @me`
+	}
+	if after.ID != 0 {
+		where += ` AND (c.decision_due, c.id) > (@after_due, @after_id)`
+	}
+	rows, err := q.Query(ctx, `SELECT c.id, c.number, c.state, c.complainant_name, c.respondent_login, coalesce(st.name, ''),
+			c.decision_due, c.extended, c.duplicate_of
+		FROM complaints c LEFT JOIN staff st ON st.id = c.assignee_id
+		WHERE `+where+` ORDER BY c.decision_due, c.id LIMIT @limit`, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Row])
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[len(list)-1]
+		return list, &Cursor{Due: last.DecisionDue, ID: last.ID}, nil
+	}
+	return list, nil, nil
+}
+
+// Badge is how urgent a deadline looks: green with more than 3 days left, amber within 3 days, red
+// on the last day and when breached. Left is negative after the deadline.
+type Badge struct {
+	Level string // green, amber, red
+	Left  time.Duration
+}
+
+// BadgeFor classifies a deadline at now.
+func BadgeFor(deadline, now time.Time, loc *time.Location) Badge {
+	b := Badge{Left: deadline.Sub(now)}
+	switch days := DaysLeft(deadline, now, loc); {
+	case days <= 1:
+		b.Level = "red"
+	case days <= 3:
+		b.Level = "amber"
+	default:
+		b.Level = "green"
+	}
+	return b
+}

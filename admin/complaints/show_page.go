@@ -1,0 +1,218 @@
+package complaints
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/accounts"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views"
+	"github.com/postdesk/postdesk/views/complaintsv"
+)
+
+// FileRow is an evidence file or a letter.
+type FileRow struct {
+	ID        int64
+	Kind      string
+	Name      string
+	Size      int
+	CreatedAt time.Time
+}
+
+// Files lists the complaint's files without their bytes.
+func Files(ctx context.Context, q db.Querier, id int64) ([]FileRow, error) {
+	rows, err := q.Query(ctx, `SELECT id, kind, name, length(data), created_at FROM complaint_files WHERE complaint_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[FileRow])
+}
+
+// supportStaff lists who may be assigned.
+func supportStaff(ctx context.Context, q db.Querier) ([]complaintsv.Option, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT s.id, s.name FROM staff s JOIN staff_group_members m ON m.staff_id = s.id
+		JOIN staff_groups g ON g.id = m.group_id WHERE s.active AND g.role IN ('support_agent', 'support_lead') ORDER BY s.name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (complaintsv.Option, error) {
+		var id int64
+		var o complaintsv.Option
+		err := r.Scan(&id, &o.Label)
+		o.Value = itoa(id)
+		return o, err
+	})
+}
+
+// Show is the complaint page: facts, demands, evidence, notices, timeline and the actions the
+// viewer may take in the complaint's state.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, s := web.Ctx(c), h.store()
+	cm, err := s.Get(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	demands, err := Demands(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	files, err := Files(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	notices, err := Notices(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	acts, err := Actions(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	events, err := Events(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	when := func(t time.Time) string { return views.DateTime(ctx, t) }
+	base := "/complaints/" + itoa(id)
+	b := BadgeFor(cm.DecisionDue, s.now(), h.Loc)
+	p := complaintsv.ShowPage{ID: id, Base: base, Number: cm.Number, StateKey: string(cm.State),
+		State: web.T(c, "complaints.state."+string(cm.State)), BadgeLevel: b.Level, BadgeText: LeftText(c, b.Left),
+		Due: when(cm.DecisionDue.Add(-time.Minute)), Open: cm.State.Open(), Draft: cm.State == Draft, Waiting: cm.State == Waiting,
+		CanAssign: h.can(c, rbac.ComplaintsAssign), CanExtend: h.can(c, rbac.ComplaintsExtend) && !cm.Extended && !Breached(cm.DecisionDue, s.now()),
+		CanDecide: h.can(c, rbac.ComplaintsDecide), CanWrite: h.can(c, rbac.ComplaintsWrite), CanClose: cm.State == Notified && h.can(c, rbac.ComplaintsWrite)}
+	if cm.DuplicateOf != nil {
+		p.Duplicate = web.T(c, "complaints.duplicate", "Number", cm.DuplicateNumber)
+	}
+	link := func(acc *int64) (string, string) {
+		if acc == nil {
+			return web.T(c, "complaints.f.unlinked"), ""
+		}
+		return web.T(c, "complaints.f.linked", "ID", *acc), "/accounts/" + itoa(*acc)
+	}
+	fact := func(key, v string) {
+		if v != "" {
+			p.Facts = append(p.Facts, complaintsv.KV{Label: web.T(c, key), Value: v})
+		}
+	}
+	fact("complaints.f.complainant_name", cm.ComplainantName)
+	birth := cm.ComplainantBirth
+	if !actorView(c).Sees(Record, "complainant_birth_date") {
+		birth = web.T(c, "complaints.f.hidden")
+	}
+	fact("complaints.f.complainant_birth", birth)
+	acc, href := link(cm.ComplainantAccountID)
+	p.Facts = append(p.Facts, complaintsv.KV{Label: web.T(c, "complaints.f.complainant_login"), Value: cm.ComplainantLogin + " · " + acc, Href: href})
+	fact("complaints.f.complainant_phones", cm.ComplainantPhones)
+	fact("complaints.f.complainant_emails", cm.ComplainantEmails)
+	acc, href = link(cm.RespondentAccountID)
+	p.Facts = append(p.Facts, complaintsv.KV{Label: web.T(c, "complaints.f.respondent_login"), Value: cm.RespondentLogin + " · " + acc, Href: href})
+	fact("complaints.f.order_ref", cm.OrderRef)
+	if cm.ActionAt != nil {
+		fact("complaints.f.action_at", when(*cm.ActionAt)+" · "+cm.ActionPlace)
+	}
+	fact("complaints.f.action_details", cm.ActionDetails)
+	fact("complaints.f.grounds", cm.Grounds)
+	fact("complaints.f.third_parties", cm.ThirdParties)
+	fact("complaints.f.received_at", when(cm.ReceivedAt))
+	fact("complaints.col.assignee", cm.AssigneeName)
+	if cm.ReplyDue != nil && cm.State == Waiting {
+		fact("complaints.f.reply_due", when(cm.ReplyDue.Add(-time.Minute)))
+	}
+	if cm.DecidedAt != nil {
+		fact("complaints.f.decided_at", when(*cm.DecidedAt)+" · "+web.T(c, "complaints.outcome."+cm.Outcome))
+		fact("complaints.f.reasoning", cm.Reasoning)
+	}
+	if cm.NoticeDue != nil {
+		fact("complaints.f.notice_due", when(cm.NoticeDue.Add(-time.Minute)))
+	}
+	if cm.MailSubject != "" || cm.MailBody != "" {
+		fact("complaints.f.mail", cm.MailFrom+" — "+cm.MailSubject+"\n"+cm.MailBody)
+	}
+	for _, d := range demands {
+		it := complaintsv.Item{ID: d.ID, Title: d.Text, Muted: d.WithdrawnAt != nil}
+		if d.WithdrawnAt != nil {
+			it.Detail = web.T(c, "complaints.demand.withdrawn") + " " + when(*d.WithdrawnAt)
+		}
+		p.Demands = append(p.Demands, it)
+	}
+	for _, f := range files {
+		it := complaintsv.Item{Title: f.Name, Href: base + "/files/" + itoa(f.ID), When: when(f.CreatedAt), Detail: fmt.Sprintf("%d KB", (f.Size+1023)/1024)}
+		if f.Kind == "letter" {
+			p.Letters = append(p.Letters, it)
+		} else {
+			p.Files = append(p.Files, it)
+		}
+	}
+	for _, n := range notices {
+		p.Notices = append(p.Notices, complaintsv.Item{Title: web.T(c, "complaints.notice.purpose."+n.Purpose) + " → " +
+			web.T(c, "complaints.role."+n.Role) + " " + n.Address, Status: n.Status, When: when(n.CreatedAt)})
+	}
+	for _, a := range acts {
+		d := a.Result
+		if a.Amount > 0 {
+			d = fmt.Sprintf("%d · %s", a.Amount, a.Result)
+		}
+		p.Actions = append(p.Actions, complaintsv.Item{Title: web.T(c, "complaints.action."+string(a.Kind)), Detail: d, Href: "/accounts/" + itoa(a.AccountID)})
+	}
+	for _, e := range events {
+		p.Timeline = append(p.Timeline, complaintsv.Item{Title: web.T(c, "complaints.ev."+string(e.Kind)), When: when(e.At), By: e.StaffName, Detail: e.Note})
+	}
+	if p.CanAssign {
+		if p.Staff, err = supportStaff(ctx, h.Pool); err != nil {
+			return err
+		}
+		for i := range p.Staff {
+			p.Staff[i].Selected = cm.AssigneeID != nil && p.Staff[i].Value == itoa(*cm.AssigneeID)
+		}
+	}
+	for _, k := range ActionKinds {
+		p.ActionKinds = append(p.ActionKinds, complaintsv.Option{Value: string(k), Label: web.T(c, "complaints.action."+string(k))})
+	}
+	for _, f := range accounts.Functions {
+		p.Functions = append(p.Functions, complaintsv.Option{Value: string(f), Label: web.T(c, "accounts.function."+string(f))})
+	}
+	return web.Render(c, fiber.StatusOK, cm.Number, complaintsv.Show(p))
+}
+
+func actorView(c *fiber.Ctx) rbac.View {
+	if a := web.Actor(c); a != nil {
+		return a.View
+	}
+	return rbac.FullView()
+}
+
+// File sends an evidence file or a letter.
+func (h *Handlers) File(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	fid, err := web.ParamID(c, "file")
+	if err != nil {
+		return err
+	}
+	var name, ct string
+	var data []byte
+	err = h.Pool.QueryRow(web.Ctx(c), `SELECT name, content_type, data FROM complaint_files WHERE id = $1 AND complaint_id = $2`, fid, id).Scan(&name, &ct, &data)
+	if err == pgx.ErrNoRows {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	c.Set("Content-Type", ct)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Attachment(name)
+	return c.Send(data)
+}
