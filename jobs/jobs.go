@@ -42,6 +42,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		return nil, err
 	}
 	addAccountsDesk(workers, pool, opts)
+	addComplaintsDesk(workers, pool)
 
 	cfg := &river.Config{
 		Logger:  opts.Log,
@@ -60,6 +61,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		}
 		ordersDeskPeriodic(cfg)
 		accountsDeskQueues(cfg, opts)
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, complaintsPeriodic()...)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {

@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/orders"
+	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views"
 )
 
 // Password is every demo staff member's password.
@@ -81,6 +83,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 			return fmt.Errorf("seed orders: %w", err)
 		}
 		log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
+	}
+	if err := complaints.SeedDemo(ctx, pool, views.Zone); err != nil {
+		return fmt.Errorf("seed complaints: %w", err)
 	}
 	if o.Accounts > 0 {
 		start := time.Now()
