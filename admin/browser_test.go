@@ -54,9 +54,9 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
 	want := map[string][]string{
-		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "News", "Notifications", "Staff", "Groups and fields", "Audit log", "Jobs"},
+		"admin@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "News", "Notifications", "API keys", "Staff", "Groups and fields", "Audit log", "Jobs"},
 		"agent@demo.postdesk":   {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
-		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
+		"lead@demo.postdesk":    {"Dashboard", "Accounts", "Orders", "News", "Notifications", "API keys"},
 		"finance@demo.postdesk": {"Dashboard", "Accounts", "Orders", "News", "Notifications"},
 		"editor@demo.postdesk":  {"Dashboard", "News"},
 	}

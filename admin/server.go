@@ -25,9 +25,12 @@ import (
 
 	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/api"
+	"github.com/postdesk/postdesk/admin/apikeys"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/auth"
+	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
 	"github.com/postdesk/postdesk/admin/groups"
@@ -115,6 +118,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}, filesystem.New(filesystem.Config{Root: http.FS(static.FS)}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", s.ready)
+	// The platform API authenticates by key, not session: it is mounted ahead of sessions and CSRF.
+	apiHandlers := &api.Handlers{Pool: d.Pool}
+	if d.River != nil {
+		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River}
+	}
+	api.Mount(app, apiHandlers)
 
 	app.Use(s.auth.Load)
 	app.Use(csrf.Middleware)
@@ -201,6 +210,7 @@ func (s *Server) table() []Route {
 	}
 	routes = append(routes, accounts.Routes(acc)...)
 	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	return routes
 }
@@ -279,6 +289,7 @@ var Nav = []struct {
 	{"nav.orders", "/orders", rbac.OrdersRead},
 	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},
+	{"nav.apikeys", "/apikeys", rbac.APIKeysRead},
 	{"nav.staff", "/admin/staff", rbac.StaffManage},
 	{"nav.groups", "/admin/groups", rbac.GroupsManage},
 	{"nav.audit", "/admin/audit", rbac.AuditRead},
