@@ -60,10 +60,13 @@ func (h *Handlers) ProgressFragment(c *fiber.Ctx) error {
 		return err
 	}
 	if f.State == Done || f.State == Failed {
-		if err := h.Store.MarkNotified(ctx, f.ID); err != nil {
+		first, err := h.Store.MarkNotified(ctx, f.ID)
+		if err != nil {
 			return err
 		}
-		toast(c, f)
+		if first {
+			toast(c, f)
+		}
 	}
 	return web.Fragment(c, fiber.StatusOK, filesv.Progress(ProgressView(f, true)))
 }

@@ -129,10 +129,11 @@ func (s *Store) Notices(ctx context.Context, owner int64) ([]File, error) {
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (File, error) { return scanFile(r) })
 }
 
-// MarkNotified records that the owner saw the job end (on the page that polled it).
-func (s *Store) MarkNotified(ctx context.Context, id int64) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE files SET notified = true WHERE id = $1`, id)
-	return err
+// MarkNotified records that the owner saw the job end (on the page that polled it). It tells
+// whether this call was the first to do so: only that one shows the toast.
+func (s *Store) MarkNotified(ctx context.Context, id int64) (bool, error) {
+	tag, err := s.Pool.Exec(ctx, `UPDATE files SET notified = true WHERE id = $1 AND NOT notified`, id)
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // SetResult stores a job's summary while it runs (e.g. an import's errors before it finishes).

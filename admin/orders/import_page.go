@@ -89,12 +89,15 @@ func (h *Handlers) ImportStatus(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "files.not_found")
 	}
 	if f.State == files.Done || f.State == files.Failed {
-		if err := h.Files.MarkNotified(ctx, f.ID); err != nil {
+		first, err := h.Files.MarkNotified(ctx, f.ID)
+		if err != nil {
 			return err
 		}
-		if f.State == files.Failed {
+		switch {
+		case !first:
+		case f.State == files.Failed:
 			web.Toast(c, "error", "files.job_failed", "Name", f.Name)
-		} else {
+		default:
 			web.Toast(c, "success", "files.job_done", "Name", f.Name)
 		}
 	}
