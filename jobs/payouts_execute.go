@@ -1,0 +1,45 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/postdesk/postdesk/admin/finance/payouts"
+	"github.com/postdesk/postdesk/admin/gateway"
+)
+
+// PayoutsExecuteWorker pays one approved payout through the gateway (payouts.Executor says how
+// it never pays twice). The result is stored and the job completed in one transaction.
+type PayoutsExecuteWorker struct {
+	river.WorkerDefaults[payouts.ExecuteArgs]
+	Exec *payouts.Executor
+}
+
+func (w *PayoutsExecuteWorker) Work(ctx context.Context, job *river.Job[payouts.ExecuteArgs]) error {
+	if w.Exec.Gateway == nil {
+		return errors.New("payouts: no payment gateway configured in this process")
+	}
+	err := w.Exec.Execute(ctx, job.Args.PayoutID, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+	if errors.Is(err, payouts.ErrPending) {
+		// The gateway is still processing: look again soon without using up an attempt.
+		return river.JobSnooze(5 * time.Second)
+	}
+	return err
+}
+
+// Timeout: one gateway call, or two after an unknown result.
+func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Duration { return 2 * time.Minute }
+
+// addPayoutsDesk registers finance desk II's workers and its queue.
+func addPayoutsDesk(workers *river.Workers, pool *pgxpool.Pool, gw *gateway.Client) {
+	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: gw}})
+}
