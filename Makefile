@@ -47,6 +47,11 @@ test-deps:
 bench: build
 	$(WITH_DB) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
 
+# A million orders with their histories (and the accounts they need) in the local database, for
+# trying the orders desk at scale by hand; the benchmarks make their own.
+bench-data: build
+	./$(BIN) seed --accounts 25000 --orders 1000000
+
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')
 
