@@ -156,3 +156,51 @@ INSERT INTO casbin_rule (ptype, v0, v1, v2) VALUES
     ('p', 'support_lead', 'complaints', 'extend'),
     ('p', 'support_lead', 'complaints', 'board')
 ON CONFLICT DO NOTHING;
+
+-- The SLA board reads hourly totals instead of scanning complaints: received by hour of receipt;
+-- decisions, on-time decisions, days to decision and notices by hour of decision. Hours in UTC,
+-- so weeks in any whole-hour platform zone (Kyiv with DST, Almaty) are exact sums of hours.
+CREATE TABLE complaint_sla_hours (
+    hour            timestamptz PRIMARY KEY,
+    received        integer NOT NULL DEFAULT 0,
+    decided         integer NOT NULL DEFAULT 0,
+    on_time         integer NOT NULL DEFAULT 0,
+    decision_secs   bigint NOT NULL DEFAULT 0,
+    notified        integer NOT NULL DEFAULT 0,
+    notices_on_time integer NOT NULL DEFAULT 0
+);
+-- Late decisions by assignee and hour of decision, for "breaches by agent".
+CREATE TABLE complaint_sla_breaches (
+    hour        timestamptz NOT NULL,
+    assignee_id bigint NOT NULL DEFAULT 0, -- 0: unassigned
+    breaches    integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (hour, assignee_id)
+);
+
+CREATE FUNCTION complaints_sla_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO complaint_sla_hours AS h (hour, received) VALUES (date_trunc('hour', NEW.received_at, 'UTC'), 1)
+        ON CONFLICT (hour) DO UPDATE SET received = h.received + 1;
+    END IF;
+    IF NEW.decided_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.decided_at IS NULL) THEN
+        INSERT INTO complaint_sla_hours AS h (hour, decided, on_time, decision_secs)
+        VALUES (date_trunc('hour', NEW.decided_at, 'UTC'), 1, (NEW.decided_at < NEW.decision_due)::int,
+                extract(epoch FROM NEW.decided_at - NEW.received_at)::bigint)
+        ON CONFLICT (hour) DO UPDATE SET decided = h.decided + 1, on_time = h.on_time + excluded.on_time,
+            decision_secs = h.decision_secs + excluded.decision_secs;
+        IF NEW.decided_at >= NEW.decision_due THEN
+            INSERT INTO complaint_sla_breaches AS b (hour, assignee_id, breaches)
+            VALUES (date_trunc('hour', NEW.decided_at, 'UTC'), coalesce(NEW.assignee_id, 0), 1)
+            ON CONFLICT (hour, assignee_id) DO UPDATE SET breaches = b.breaches + 1;
+        END IF;
+    END IF;
+    IF NEW.notified_at IS NOT NULL AND NEW.decided_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.notified_at IS NULL) THEN
+        INSERT INTO complaint_sla_hours AS h (hour, notified, notices_on_time)
+        VALUES (date_trunc('hour', NEW.decided_at, 'UTC'), 1, (NEW.notified_at <= NEW.notice_due)::int)
+        ON CONFLICT (hour) DO UPDATE SET notified = h.notified + 1, notices_on_time = h.notices_on_time + excluded.notices_on_time;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER complaints_sla_rollup AFTER INSERT OR UPDATE OF decided_at, notified_at ON complaints
+    FOR EACH ROW EXECUTE FUNCTION complaints_sla_rollup();

@@ -59,47 +59,44 @@ func (s *Store) SLABoard(ctx context.Context, q db.Querier, weeks int) (Board, e
 	today := time.Date(y, m, d, 0, 0, 0, 0, s.Loc)
 	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	from := monday.AddDate(0, 0, -7*(weeks-1))
-	tz := s.Loc.String()
-	rows, err := q.Query(ctx, `
-		WITH w AS (
-			SELECT gs AS start FROM generate_series(($1::timestamptz AT TIME ZONE $2), ($3::timestamptz AT TIME ZONE $2), interval '7 days') gs
-		), rec AS (
-			SELECT date_trunc('week', received_at AT TIME ZONE $2) AS start, count(*) AS n
-			FROM complaints WHERE received_at >= $1 GROUP BY 1
-		), dec AS (
-			SELECT date_trunc('week', decided_at AT TIME ZONE $2) AS start, count(*) AS n,
-				count(*) FILTER (WHERE decided_at < decision_due) AS on_time,
-				coalesce(avg(extract(epoch FROM decided_at - received_at) / 86400), 0) AS avg_days,
-				count(notified_at) AS notified,
-				count(*) FILTER (WHERE notified_at <= notice_due) AS notices_on_time
-			FROM complaints WHERE decided_at >= $1 GROUP BY 1
-		)
-		SELECT w.start, coalesce(rec.n, 0), coalesce(dec.n, 0), coalesce(dec.on_time, 0), coalesce(dec.avg_days, 0),
-			coalesce(dec.notified, 0), coalesce(dec.notices_on_time, 0)
-		FROM w LEFT JOIN rec ON rec.start = w.start LEFT JOIN dec ON dec.start = w.start ORDER BY w.start`,
-		from, tz, monday)
+	// Week boundaries are exact instants (Monday 00:00 in the platform zone, DST included), so
+	// rows are bucketed by comparison with width_bucket instead of a time-zone conversion per row.
+	bounds := make([]time.Time, weeks+1)
+	for i := range bounds {
+		bounds[i] = from.AddDate(0, 0, 7*i)
+	}
+	b := Board{Weeks: make([]Week, weeks)}
+	for i := range b.Weeks {
+		b.Weeks[i].Start = bounds[i]
+	}
+	rows, err := q.Query(ctx, `SELECT width_bucket(hour, $1::timestamptz[]), sum(received), sum(decided), sum(on_time),
+			coalesce(sum(decision_secs)::float8 / nullif(sum(decided), 0) / 86400, 0), sum(notified), sum(notices_on_time)
+		FROM complaint_sla_hours WHERE hour >= $2 AND hour < $3 GROUP BY 1`, bounds, bounds[0], bounds[weeks])
 	if err != nil {
 		return Board{}, err
 	}
-	var b Board
-	b.Weeks, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Week, error) {
-		var w Week
-		var start time.Time
-		err := r.Scan(&start, &w.Received, &w.Decided, &w.OnTime, &w.AvgDays, &w.Notified, &w.NoticesOnTime)
-		w.Start = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, s.Loc)
-		return w, err
-	})
-	if err != nil {
+	var bucket int
+	var w Week
+	if _, err := pgx.ForEachRow(rows, []any{&bucket, &w.Received, &w.Decided, &w.OnTime, &w.AvgDays, &w.Notified, &w.NoticesOnTime}, func() error {
+		if bucket >= 1 && bucket <= weeks {
+			w.Start = b.Weeks[bucket-1].Start
+			b.Weeks[bucket-1] = w
+		}
+		return nil
+	}); err != nil {
 		return Board{}, err
 	}
+	// Breaches: decisions taken late in the period (from the rollup) and open complaints already
+	// past their deadline (from the open-complaints index).
 	rows, err = q.Query(ctx, `
-		SELECT coalesce(st.name, ''), count(*) FROM (
-			SELECT assignee_id FROM complaints WHERE decided_at >= $1 AND decided_at >= decision_due
+		SELECT coalesce(st.name, ''), sum(n)::int FROM (
+			SELECT nullif(assignee_id, 0) AS assignee_id, breaches AS n FROM complaint_sla_breaches WHERE hour >= $1
 			UNION ALL
-			SELECT assignee_id FROM complaints
+			SELECT assignee_id, count(*) FROM complaints
 			WHERE state IN ('draft', 'received', 'acknowledged', 'in_review', 'waiting') AND decision_due <= $2
-		) b LEFT JOIN staff st ON st.id = b.assignee_id
-		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, from, now)
+			GROUP BY assignee_id
+		) x LEFT JOIN staff st ON st.id = x.assignee_id
+		GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50`, bounds[0], now)
 	if err != nil {
 		return Board{}, err
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 type fixture struct {
-	t                   *testing.T
+	t                   testing.TB
 	pool                *pgxpool.Pool
 	store               *Store
 	ctx                 context.Context // acting as the agent
@@ -24,7 +24,7 @@ type fixture struct {
 	now                 time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	loc, err := time.LoadLocation("Europe/Kyiv")
@@ -76,7 +76,7 @@ func (f *fixture) register() Registered {
 	return r
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

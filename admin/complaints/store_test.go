@@ -275,3 +275,28 @@ func TestSweepWarnsOnceWithTwoWorkers(t *testing.T) {
 		}
 	}
 }
+
+func TestBoardCountsFromTheRollup(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.register(), f.register()
+	must(t, f.store.Assign(f.asLead(), b.ID, f.agent))
+	f.now = f.now.Add(26 * time.Hour)
+	must(t, f.store.Decide(f.ctx, a.ID, Decision{Outcome: Rejected, Reasoning: "Не підтверджено."}))
+	must(t, f.store.MakeLetter(context.Background(), a.ID))
+	f.now = time.Date(2027, 3, 27, 9, 0, 0, 0, f.store.Loc) // b is past its deadline, undecided
+	board, err := f.store.SLABoard(context.Background(), f.pool, 4)
+	must(t, err)
+	var rec, dec, onTime, notices int
+	for _, w := range board.Weeks {
+		rec, dec, onTime, notices = rec+w.Received, dec+w.Decided, onTime+w.OnTime, notices+w.NoticesOnTime
+		if w.Decided == 1 && (w.AvgDays < 1.08 || w.AvgDays > 1.09) {
+			t.Errorf("average days to decision %.3f, want 26 h = 1.083", w.AvgDays)
+		}
+	}
+	if rec != 2 || dec != 1 || onTime != 1 || notices != 1 {
+		t.Fatalf("received %d decided %d on time %d notices on time %d", rec, dec, onTime, notices)
+	}
+	if len(board.Agents) != 1 || board.Agents[0].Name != "Агент" || board.Agents[0].Breaches != 1 {
+		t.Fatalf("breaches by agent %+v", board.Agents)
+	}
+}
