@@ -84,13 +84,15 @@ func BenchmarkOrders(b *testing.B) {
 		agent := env.Login("agent@demo.postdesk")
 		from := time.Now().In(kyiv).AddDate(0, -1, 0).Format("2006-01-02")
 		var client int64
+		var waybill string
 		require.NoError(b, pool.QueryRow(ctx, `SELECT client_id FROM orders GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&client))
+		require.NoError(b, pool.QueryRow(ctx, `SELECT waybill FROM orders ORDER BY id DESC LIMIT 1`).Scan(&waybill))
 		pages := []string{
 			"/orders",
 			"/orders?status=delivered&from=" + from,
 			"/orders?status=in_moderation&period=created",
 			"/orders?client=" + strconv.FormatInt(client, 10),
-			"/orders?q=59000012",
+			"/orders?q=" + waybill[:len(waybill)-3], // a prefix, as typed
 			"/orders?status=delivered&period=delivered&from=" + from,
 			"/orders?sort=cost&dir=desc&status=picked_up",
 		}

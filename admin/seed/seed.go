@@ -14,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/complaints"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views"
@@ -28,6 +29,8 @@ const Password = "postdesk-demo"
 type Options struct {
 	Accounts int // extra accounts beyond the demo set, for benchmarks
 	Orders   int // extra generated orders with their histories, for benchmarks
+	// DataDir is where demo attachments go (blob storage); empty leaves the demo without them.
+	DataDir string
 }
 
 // Flags registers the seed flags (only on the seed command; other commands get the defaults).
@@ -81,6 +84,15 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		}
 		if err := orders.Seed(ctx, pool, DemoOrders, 1); err != nil {
 			return fmt.Errorf("seed orders: %w", err)
+		}
+		if o.DataDir != "" {
+			store, err := files.Open(ctx, pool, o.DataDir)
+			if err != nil {
+				return err
+			}
+			if err := orders.SeedAttachments(ctx, store, 12); err != nil {
+				return fmt.Errorf("seed attachments: %w", err)
+			}
 		}
 		log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
 	}

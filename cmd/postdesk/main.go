@@ -83,6 +83,7 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 		return err
 	}
 	views.Zone = cfg.TZ
+	seedFlags.DataDir = cfg.DataDir
 
 	// No DATABASE_URL: run the project's own PostgreSQL under the data folder, and stop it on exit
 	// if this process started it.
