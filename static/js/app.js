@@ -28,9 +28,11 @@
   }
   window.postdeskToast = toast;
 
+  // ready is set before the first call: declared after it, the hoisted var would be reset to false
+  // and init would run twice (two confirm handlers: the dialog reopened after every action).
+  var ready = false;
   document.body && init();
   document.addEventListener("DOMContentLoaded", init);
-  var ready = false;
   function init() {
     if (ready || !document.body) return;
     ready = true;

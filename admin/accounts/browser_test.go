@@ -1,0 +1,113 @@
+package accounts_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/seed"
+	"github.com/postdesk/postdesk/views"
+)
+
+// browser starts a headless Chromium (Debian's; make test installs it) for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(1280, 1400),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	require.NoError(t, chromedp.Run(ctx), "start Chromium")
+	return ctx
+}
+
+// TestBrowserBlockCourierPayoutsForAWeek: a support lead opens a courier, blocks payouts for a
+// week through the form and its confirmation dialog, and sees the block on the account page.
+func TestBrowserBlockCourierPayoutsForAWeek(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	var id int64
+	var name string
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id, name FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&id, &name))
+	ctx := browser(t)
+	var dialog, banner, history, toast string
+	var shot []byte
+	var dialogOpen bool
+	var toasts int
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(`#email`, "lead@demo.postdesk", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
+		chromedp.Submit(`#login-form`, chromedp.ByQuery),
+		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+		chromedp.Navigate(fmt.Sprintf("%s/accounts/%d", base, id)),
+		chromedp.WaitVisible(`#block-form`, chromedp.ByQuery),
+		chromedp.Click(`#scope-functions`, chromedp.ByQuery),
+		chromedp.Click(`#fn-payouts`, chromedp.ByQuery),
+		chromedp.SetValue(`#reason`, "agreement_breach", chromedp.ByQuery),
+		chromedp.SendKeys(`#note`, "payouts to a card in another name", chromedp.ByQuery),
+		chromedp.SetValue(`#duration`, "7d", chromedp.ByQuery),
+		chromedp.Click(`#block-submit`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#confirm`, chromedp.ByQuery),
+		chromedp.Text(`#confirm-text`, &dialog, chromedp.ByQuery),
+		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
+		// The toast shows for a few seconds only: read it first.
+		chromedp.WaitVisible(`.toast`, chromedp.ByQuery),
+		chromedp.Text(`.toast`, &toast, chromedp.ByQuery),
+		chromedp.WaitVisible(`.block-active`, chromedp.ByQuery),
+		chromedp.Text(`.block-active`, &banner, chromedp.ByQuery),
+		chromedp.Text(`#blocks`, &history, chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById('confirm').open`, &dialogOpen),
+		chromedp.Evaluate(`document.querySelectorAll('.toast').length`, &toasts),
+		chromedp.FullScreenshot(&shot, 100),
+	)
+	require.NoError(t, err)
+	if dir := os.Getenv("POSTDESK_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(dir+"/block-payouts.png", shot, 0o644)
+	}
+	require.Contains(t, dialog, "Block "+name+"?")
+	require.Equal(t, "Blocked", toast)
+	require.False(t, dialogOpen, "the confirmation closed")
+	require.Equal(t, 1, toasts, "one toast")
+	weekLater := time.Now().Add(7 * 24 * time.Hour).In(views.Zone).Format("2006-01-02")
+	require.Contains(t, banner, "payouts")
+	require.Contains(t, banner, "breach of the user agreement")
+	require.Contains(t, banner, "Until "+weekLater)
+	require.Contains(t, history, "payouts to a card in another name")
+	require.Contains(t, history, "in force")
+	require.True(t, strings.Contains(history, "Марина Керівниця"), "the history names who blocked")
+
+	// The payouts desk would now be refused; other functions are not.
+	var blocked int
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM account_blocks WHERE account_id = $1 AND functions = '{payouts}' AND lifted_at IS NULL`, id).Scan(&blocked))
+	require.Equal(t, 1, blocked)
+}
