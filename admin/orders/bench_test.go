@@ -102,15 +102,22 @@ func BenchmarkOrders(b *testing.B) {
 			require.Contains(b, r.Body, "data-number=", p)
 		}
 		var times []time.Duration
+		perPage := make([][]time.Duration, len(pages))
 		b.ResetTimer()
 		for i := 0; i < max(b.N, 30); i++ {
-			for _, p := range pages {
+			for j, p := range pages {
 				t0 := time.Now()
 				agent.Get(p)
-				times = append(times, time.Since(t0))
+				d := time.Since(t0)
+				times = append(times, d)
+				perPage[j] = append(perPage[j], d)
 			}
 		}
 		b.StopTimer()
+		for j, p := range pages {
+			slices.Sort(perPage[j])
+			b.Logf("median %6.2f ms  %s", float64(perPage[j][len(perPage[j])/2].Microseconds())/1000, p)
+		}
 		reportQuantiles(b, times)
 	})
 

@@ -119,6 +119,10 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, seed uint64) error {
 		status := path[len(path)-1]
 		// Spread over a year, newest last, so ids and creation times rise together.
 		created := now.Add(-time.Duration(float64(365*24*time.Hour) * float64(n-i+1) / float64(n+1))).Add(-time.Duration(r.IntN(3600)) * time.Second)
+		// Every step of the history is in the past.
+		if latest := now.Add(-time.Duration(len(path)) * 7 * time.Hour); created.After(latest) {
+			created = latest
+		}
 		grams := int64(100 + r.IntN(25_000))
 		cost, _ := tariff.Cost(grams)
 		var courier any

@@ -99,6 +99,9 @@ func (h *Handlers) show(c *fiber.Ctx, status int, attachErr string) error {
 	for _, f := range att {
 		href := fmt.Sprintf("/orders/%s/attachments/%d", o.Number, f.ID)
 		at := ordersv.Attachment{Name: f.Name, Href: href, Size: humanSize(f.Size), Who: f.OwnerName, At: views.DateTime(ctx, f.CreatedAt)}
+		if at.Who == "" {
+			at.Who = web.T(c, "orders.system")
+		}
 		if f.ThumbKey != "" {
 			at.Thumb = href + "/thumb"
 		}

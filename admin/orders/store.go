@@ -338,7 +338,9 @@ func Count(ctx context.Context, q db.Querier, f Filter) (int64, error) {
 
 // Each streams every order matching f, in the list's order, through a server-side cursor fetched
 // in batches: memory stays flat for a million rows. The viewer's field rules apply as in List.
-// Client and courier names come from a cache filled once per batch, not from a lookup per row.
+// The next batch is fetched while fn works through the current one, so the database and the
+// caller (an Excel writer) run side by side; client and courier names come from a cache filled
+// once per batch, not from a lookup per row.
 func Each(ctx context.Context, pool Beginner, f Filter, fn func(o *Order) error) error {
 	v := actor.ViewOf(ctx)
 	args := pgx.NamedArgs{}
@@ -354,46 +356,81 @@ func Each(ctx context.Context, pool Beginner, f Filter, fn func(o *Order) error)
 			" FROM orders o WHERE "+where+" ORDER BY "+order, args); err != nil {
 			return err
 		}
-		s := scanner{v}
-		batch := make([]Order, 0, eachBatch)
-		for {
-			rows, err := tx.Query(ctx, "FETCH FORWARD "+strconv.Itoa(eachBatch)+" FROM orders_export")
-			if err != nil {
-				return err
-			}
-			batch = batch[:0]
-			for rows.Next() {
-				batch = append(batch, Order{})
-				if err := s.scan(rows, &batch[len(batch)-1]); err != nil {
-					rows.Close()
-					return err
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		batches := make(chan []Order, 1)
+		free := make(chan []Order, 2)
+		free <- make([]Order, 0, eachBatch)
+		free <- make([]Order, 0, eachBatch)
+		fetchErr := make(chan error, 1)
+		// The fetcher owns the transaction until it stops; the names are looked up in it too.
+		go func() {
+			defer close(batches)
+			s := scanner{v}
+			for {
+				var batch []Order
+				select {
+				case batch = <-free:
+				case <-ctx.Done():
+					fetchErr <- ctx.Err()
+					return
 				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if len(batch) == 0 {
-				return nil
-			}
-			if seesNames {
-				if err := fillNames(ctx, tx, batch, names); err != nil {
-					return err
+				batch = batch[:0]
+				rows, err := tx.Query(ctx, "FETCH FORWARD "+strconv.Itoa(eachBatch)+" FROM orders_export")
+				if err != nil {
+					fetchErr <- err
+					return
 				}
-			}
-			for i := range batch {
-				o := &batch[i]
-				if seesNames {
-					o.ClientName = v.Apply("account", "name", names[o.ClientID])
-					if o.CourierID != 0 {
-						o.CourierName = v.Apply("account", "name", names[o.CourierID])
+				for rows.Next() {
+					batch = append(batch, Order{})
+					if err := s.scan(rows, &batch[len(batch)-1]); err != nil {
+						rows.Close()
+						fetchErr <- err
+						return
 					}
 				}
-				if err := fn(o); err != nil {
-					return err
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					fetchErr <- err
+					return
+				}
+				if len(batch) == 0 {
+					fetchErr <- nil
+					return
+				}
+				if seesNames {
+					if err := fillNames(ctx, tx, batch, names); err != nil {
+						fetchErr <- err
+						return
+					}
+					for i := range batch {
+						o := &batch[i]
+						o.ClientName = v.Apply("account", "name", names[o.ClientID])
+						if o.CourierID != 0 {
+							o.CourierName = v.Apply("account", "name", names[o.CourierID])
+						}
+					}
+				}
+				batches <- batch
+			}
+		}()
+		var fnErr error
+		for batch := range batches {
+			if fnErr == nil {
+				for i := range batch {
+					if fnErr = fn(&batch[i]); fnErr != nil {
+						cancel()
+						break
+					}
 				}
 			}
+			free <- batch
 		}
+		err := <-fetchErr
+		if fnErr != nil {
+			return fnErr
+		}
+		return err
 	})
 }
 
@@ -584,6 +621,10 @@ func nullTime(t time.Time) any {
 	return t
 }
 
+// OnMove, when set (admin/finance/settle sets it), applies the money rule of a status change inside
+// Move's transaction; an error refuses the move.
+var OnMove func(ctx context.Context, tx pgx.Tx, orderID int64, from, to Status) error
+
 // Move changes an order's status along an allowed transition, with a note, recording the change in
 // the history and the audit log in the same transaction. A refused move changes nothing.
 func Move(ctx context.Context, pool Beginner, number string, to Status, note string, now time.Time) error {
@@ -612,6 +653,11 @@ func Move(ctx context.Context, pool Beginner, number string, to Status, note str
 		if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, now, staffID(ctx), from, string(to), note); err != nil {
 			return err
+		}
+		if OnMove != nil { // the money rule of the move, in this transaction (admin/finance/settle)
+			if err := OnMove(ctx, tx, id, Status(from), to); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, "order.status", Record, number,
 			map[string]any{"status": from}, map[string]any{"status": string(to), "note": note})
