@@ -212,6 +212,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
 	return routes
 }
 
@@ -287,6 +288,7 @@ var Nav = []struct {
 	{"nav.dashboard", "/", rbac.DashboardRead},
 	{"nav.accounts", "/accounts", rbac.AccountsRead},
 	{"nav.orders", "/orders", rbac.OrdersRead},
+	{"nav.complaints", "/complaints", rbac.ComplaintsRead},
 	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},
 	{"nav.apikeys", "/apikeys", rbac.APIKeysRead},
