@@ -37,7 +37,9 @@ func (w *PayoutsExecuteWorker) Work(ctx context.Context, job *river.Job[payouts.
 }
 
 // Timeout: one gateway call, or two after an unknown result.
-func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Duration { return 2 * time.Minute }
+func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Duration {
+	return 2 * time.Minute
+}
 
 // addPayoutsDesk registers finance desk II's workers and its queue.
 func addPayoutsDesk(workers *river.Workers, pool *pgxpool.Pool, gw *gateway.Client) {
