@@ -1,0 +1,237 @@
+package settle_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/settle"
+)
+
+// The money table of DOMAIN.md §3, row by row. Every case starts from the same parties: a client
+// with 100.00, a courier with 300.00, an order of cost C = 50.00 and declared value V = 200.00 at
+// the default commission of 10 % (5.00); a penalty is 20 % of C (10.00).
+const (
+	clientMoney  ledger.Minor = 100_00
+	courierMoney ledger.Minor = 300_00
+	cost         ledger.Minor = 50_00
+	declared     ledger.Minor = 200_00
+	fee          ledger.Minor = 5_00
+	penalty      ledger.Minor = 10_00
+)
+
+type parties struct {
+	f               *fixture
+	client, courier ledger.UserID
+	order           int64
+}
+
+func setup(t *testing.T) parties {
+	f := newFixture(t)
+	c := f.user(t, "client", clientMoney)
+	k := f.user(t, "courier", courierMoney)
+	return parties{f: f, client: c, courier: k, order: f.order(t, c, k, cost, declared, time.Time{})}
+}
+
+// run applies events in order, each in its own transaction, failing on the first error.
+func (p parties) run(t *testing.T, events ...func(context.Context, pgx.Tx, int64) error) {
+	t.Helper()
+	for _, e := range events {
+		require.NoError(t, p.f.do(e, p.order))
+	}
+}
+
+func (p parties) check(t *testing.T, want state) {
+	t.Helper()
+	require.Equal(t, want, p.f.state(t, p.client, p.courier))
+	p.f.sound(t)
+}
+
+func TestTopUp(t *testing.T) {
+	p := setup(t)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney})
+}
+
+func TestPlaced(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place)
+	p.check(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost, CourierAvail: courierMoney})
+}
+
+func TestPlacedRefusedWhenShort(t *testing.T) {
+	f := newFixture(t)
+	c := f.user(t, "client", cost-1)
+	o := f.order(t, c, 0, cost, declared, time.Time{})
+	err := f.do(settle.Place, o)
+	require.Equal(t, apperr.Conflict, apperr.CodeOf(err))
+	require.Equal(t, state{ClientAvail: cost - 1}, f.state(t, c, 0))
+}
+
+func TestDeal(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	p.check(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost,
+		CourierAvail: courierMoney - declared - cost, CourierDeposit: declared + cost})
+}
+
+func TestDealRefusedWhenCourierShort(t *testing.T) {
+	f := newFixture(t)
+	c := f.user(t, "client", clientMoney)
+	k := f.user(t, "courier", declared+cost-1)
+	o := f.order(t, c, k, cost, declared, time.Time{})
+	require.Equal(t, apperr.Conflict, apperr.CodeOf(f.do(settle.Accept, o)))
+	// Refused as a whole: the client's placement hold of the same transaction is gone too.
+	require.Equal(t, state{ClientAvail: clientMoney, CourierAvail: declared + cost - 1}, f.state(t, c, k))
+}
+
+func TestDealUsesPromoFirst(t *testing.T) {
+	p := setup(t)
+	p.f.promo(t, p.courier, 100_00)
+	p.run(t, settle.Accept)
+	p.check(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost,
+		CourierAvail: courierMoney - (declared + cost - 100_00), CourierDeposit: declared + cost, CourierPromo: 0})
+	// Delivered: the promo part returns to promo, never to available money.
+	p.run(t, settle.Deliver)
+	p.check(t, state{ClientAvail: clientMoney - cost, CourierAvail: courierMoney + cost - fee, CourierPromo: 100_00, Revenue: fee})
+}
+
+func TestDealNoPromoOrder(t *testing.T) {
+	p := setup(t)
+	p.f.promo(t, p.courier, 100_00)
+	require.NoError(t, pgx.BeginFunc(p.f.ctx, p.f.pool, func(tx pgx.Tx) error { return settle.SetNoPromo(p.f.ctx, tx, p.order, true) }))
+	p.run(t, settle.Accept)
+	p.check(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost,
+		CourierAvail: courierMoney - declared - cost, CourierDeposit: declared + cost, CourierPromo: 100_00})
+}
+
+func TestDelivered(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.Deliver)
+	p.check(t, state{ClientAvail: clientMoney - cost, CourierAvail: courierMoney + cost - fee, Revenue: fee})
+}
+
+func TestClientCancelsBeforeDeal(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.ClientCancel)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney})
+}
+
+func TestClientCancelsAfterDeal(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.ClientCancel)
+	p.check(t, state{ClientAvail: clientMoney - penalty, CourierAvail: courierMoney, Revenue: penalty})
+}
+
+func TestCourierPenaltyMayGoNegative(t *testing.T) {
+	// A courier whose deposit is all promo credit has nothing available: the penalty is owed anyway.
+	f := newFixture(t)
+	c := f.user(t, "client", clientMoney)
+	k := f.user(t, "courier", 0)
+	f.promo(t, k, declared+cost)
+	o := f.order(t, c, k, cost, declared, time.Time{})
+	for _, e := range []func(context.Context, pgx.Tx, int64) error{settle.Place, settle.Accept, settle.CourierFault} {
+		require.NoError(t, f.do(e, o))
+	}
+	require.Equal(t, state{ClientAvail: clientMoney, CourierAvail: -penalty, CourierPromo: declared + cost, Revenue: penalty}, f.state(t, c, k))
+	f.sound(t)
+}
+
+func TestClientCancelsAfterPickupItemReturned(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.ClientReturned)
+	p.check(t, state{ClientAvail: clientMoney - cost, CourierAvail: courierMoney + cost - fee, Revenue: fee})
+}
+
+func TestCourierCancelsBeforePickup(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.CourierFault)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney - penalty, Revenue: penalty})
+}
+
+func TestCourierCancelsAfterPickupItemReturned(t *testing.T) {
+	// The same movement once the item is back; the order's status differs (returned), not the money.
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.CourierFault)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney - penalty, Revenue: penalty})
+}
+
+func TestNotDeliveredIn24Hours(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.NotDelivered)
+	p.check(t, state{ClientAvail: clientMoney + declared + cost, CourierAvail: courierMoney - declared - cost - fee, Revenue: fee})
+}
+
+func TestForceMajeure(t *testing.T) {
+	p := setup(t)
+	p.f.promo(t, p.courier, 10_00)
+	p.run(t, settle.Place, settle.Accept, settle.ForceMajeure)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney, CourierPromo: 10_00})
+}
+
+func TestWeightWithinToleranceStands(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	err := pgx.BeginFunc(p.f.ctx, p.f.pool, func(tx pgx.Tx) error {
+		_, err := settle.Reweigh(p.f.ctx, tx, p.order, 1800) // declared 1500 g: +20 % exactly
+		return err
+	})
+	require.Equal(t, apperr.Invalid, apperr.CodeOf(err))
+}
+
+func TestWeightDisputeClientPaysNewCost(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	ua, err := ledger.EnsureUserAccounts(p.f.ctx, p.f.pool, p.client)
+	require.NoError(t, err)
+	p.f.topUp(t, ua.Available, 100_00) // the client has 200.00 in all
+	const clientMoney = 2 * clientMoney
+	var newCost ledger.Minor
+	p.f.tx(t, func(tx pgx.Tx) (err error) {
+		newCost, err = settle.Reweigh(p.f.ctx, tx, p.order, 6000) // the 10 kg band
+		return err
+	})
+	require.Equal(t, ledger.Minor(130_00), newCost)
+	p.check(t, state{ClientAvail: clientMoney - newCost, ClientHeld: newCost,
+		CourierAvail: courierMoney - declared - cost, CourierDeposit: declared + cost})
+	p.run(t, settle.Deliver)
+	newFee := settle.Commission(newCost, settle.DefaultCommissionBP)
+	p.check(t, state{ClientAvail: clientMoney - newCost, CourierAvail: courierMoney + newCost - newFee, Revenue: newFee})
+}
+
+func TestWeightDisputeClientRefusesPaysForfeit(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.WeightRefused)
+	p.check(t, state{ClientAvail: clientMoney - settle.Forfeit, CourierAvail: courierMoney + settle.Forfeit})
+}
+
+func TestCommissionSnapshottedAtPlacement(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	_, err := p.f.pool.Exec(p.f.ctx, `UPDATE settings SET value = '2500' WHERE key = 'commission_bp'`)
+	require.NoError(t, err)
+	p.run(t, settle.Deliver)
+	p.check(t, state{ClientAvail: clientMoney - cost, CourierAvail: courierMoney + cost - fee, Revenue: fee})
+}
+
+func TestRetryPostsNothingNew(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.Deliver, settle.Deliver, settle.Place)
+	p.check(t, state{ClientAvail: clientMoney - cost, CourierAvail: courierMoney + cost - fee, Revenue: fee})
+
+	// The placement's key, asked again with the same content, answers with the original transfer.
+	h, err := ledger.HoldByKey(p.f.ctx, p.f.pool, "order:"+itoa(p.order)+":place")
+	require.NoError(t, err)
+	p.f.tx(t, func(tx pgx.Tx) error {
+		r, err := ledger.PlaceHold(p.f.ctx, tx, ledger.HoldRequest{Key: h.Key, From: h.From, To: h.To, Amount: h.Amount,
+			Reason: "order.placed", Links: ledger.Links{OrderRef: h.OrderRef}})
+		require.NoError(t, err)
+		require.True(t, r.Transfer.Replayed)
+		require.Equal(t, h.PlaceTransfer, r.Transfer.ID)
+		return nil
+	})
+}

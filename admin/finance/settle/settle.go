@@ -1,0 +1,169 @@
+package settle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+)
+
+// order is what the money rules need of an order, loaded with its row locked so that two events of
+// one order queue up rather than both seeing the same open holds.
+type order struct {
+	ID          int64
+	Number      string
+	Status      string
+	Client      ledger.UserID
+	Courier     ledger.UserID // 0: none
+	Cost        ledger.Minor
+	Declared    ledger.Minor
+	WeightGrams int64
+	// From order_money; has is false before the placement hold.
+	has          bool
+	CommissionBP int
+	NoPromo      bool
+	ClientHold   ledger.HoldID
+	DepositHold  ledger.HoldID
+	PromoHold    ledger.HoldID
+}
+
+func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
+	var o order
+	var courier, bp *int64
+	var noPromo *bool
+	var ch, dh, ph *int64
+	err := tx.QueryRow(ctx, `SELECT o.id, o.number, o.status, o.client_id, o.courier_id, o.cost, o.declared_value, o.weight_grams,
+			m.commission_bp::bigint, m.no_promo, m.client_hold_id, m.deposit_hold_id, m.promo_hold_id
+		FROM orders o LEFT JOIN order_money m ON m.order_id = o.id
+		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
+		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, apperr.New(apperr.NotFound, "orders.not_found")
+	}
+	if err != nil {
+		return o, err
+	}
+	deref := func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	o.Courier = ledger.UserID(deref(courier))
+	if bp != nil {
+		o.has, o.CommissionBP, o.NoPromo = true, int(*bp), *noPromo
+	}
+	o.ClientHold, o.DepositHold, o.PromoHold = ledger.HoldID(deref(ch)), ledger.HoldID(deref(dh)), ledger.HoldID(deref(ph))
+	return o, nil
+}
+
+// CommissionBP reads the current commission rate (basis points) from settings.
+func CommissionBP(ctx context.Context, q db.Querier) (int, error) {
+	var raw []byte
+	err := q.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'commission_bp'`).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DefaultCommissionBP, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var bp int
+	if err := json.Unmarshal(raw, &bp); err != nil {
+		return 0, fmt.Errorf("settings.commission_bp: %w", err)
+	}
+	return bp, nil
+}
+
+// commission is the platform's share of this order at its snapshotted rate.
+func (o order) commission() ledger.Minor { return Commission(o.Cost, o.CommissionBP) }
+
+// key names one movement of one order, so a retried event posts nothing new.
+func (o order) key(what string) string { return fmt.Sprintf("order:%d:%s", o.ID, what) }
+
+func by(ctx context.Context) ledger.StaffID {
+	if a := actor.From(ctx); a != nil {
+		return ledger.StaffID(a.ID)
+	}
+	return 0
+}
+
+// open tells whether a hold of the order still sets money aside.
+func open(ctx context.Context, tx pgx.Tx, id ledger.HoldID) (bool, error) {
+	if id == 0 {
+		return false, nil
+	}
+	h, err := ledger.GetHold(ctx, tx, id)
+	if err != nil {
+		return false, err
+	}
+	return h.State == ledger.HoldOpen, nil
+}
+
+// release returns a hold to where it came from, if it is still open.
+func (o order) release(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what string) error {
+	ok, err := open(ctx, tx, id)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key("release-" + what), Hold: id,
+		Reason: "order." + what + "_released", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
+	return err
+}
+
+// releaseDeposit returns the courier's whole deposit (money and promo parts).
+func (o order) releaseDeposit(ctx context.Context, tx pgx.Tx) error {
+	if err := o.release(ctx, tx, o.DepositHold, "deposit"); err != nil {
+		return err
+	}
+	return o.release(ctx, tx, o.PromoHold, "promo")
+}
+
+// capture pays a hold out whole, if it is still open; zero legs are left out.
+func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, reason string, to ...ledger.Leg) error {
+	ok, err := open(ctx, tx, id)
+	if err != nil || !ok {
+		return err
+	}
+	legs := make([]ledger.Leg, 0, len(to))
+	for _, l := range to {
+		if l.Amount > 0 {
+			legs = append(legs, l)
+		}
+	}
+	_, err = ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key("capture-" + what), Hold: id, To: legs,
+		Reason: reason, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
+	return err
+}
+
+// penalty charges amount from a user's available money to the platform; it may take them below
+// zero, since a penalty is owed whether or not the money is there.
+func (o order) penalty(ctx context.Context, tx pgx.Tx, from ledger.UserID, amount ledger.Minor, what string) error {
+	if amount <= 0 {
+		return nil
+	}
+	ua, err := ledger.EnsureUserAccounts(ctx, tx, from)
+	if err != nil {
+		return err
+	}
+	p, err := ledger.Platform(ctx, tx)
+	if err != nil {
+		return err
+	}
+	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("penalty-" + what), Reason: "order.penalty_" + what,
+		Legs: ledger.Move(ua.Available, p.Revenue, amount), Links: ledger.Links{OrderRef: o.Number},
+		CreatedBy: by(ctx), AllowNegative: true})
+	return err
+}
+
+func (o order) setHolds(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `UPDATE order_money SET client_hold_id = nullif($2, 0), deposit_hold_id = nullif($3, 0),
+		promo_hold_id = nullif($4, 0) WHERE order_id = $1`, o.ID, int64(o.ClientHold), int64(o.DepositHold), int64(o.PromoHold))
+	return err
+}
