@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/accounts"
@@ -76,9 +77,13 @@ func (e env) order(client int64, number string) {
 }
 
 func (e env) key(client int64, scopes []string, rate int) string {
+	return newKey(e.t, e.Pool, client, scopes, rate)
+}
+
+func newKey(tb testing.TB, pool *pgxpool.Pool, client int64, scopes []string, rate int) string {
 	ctx := actor.With(context.Background(), &actor.Actor{Email: "test", View: rbac.FullView()})
 	var secret string
-	require.NoError(e.t, pgx.BeginFunc(ctx, e.Pool, func(tx pgx.Tx) (err error) {
+	require.NoError(tb, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
 		_, secret, err = apikeys.Generate(ctx, tx, apikeys.Request{AccountID: client, Name: "shop", Scopes: scopes, RatePerMin: rate})
 		return err
 	}))

@@ -42,7 +42,9 @@ type fixture struct {
 	ctx  context.Context
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureB(t) }
+
+func newFixtureB(t testing.TB) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	_, err := jobs.New(pool, jobs.Options{}) // EnqueueTx and the news jobs are inserted with it
