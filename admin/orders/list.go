@@ -28,6 +28,12 @@ func (h *Handlers) readFilters(get func(string) string) (ordersv.Filters, Filter
 	if fv.Period != "delivered" {
 		fv.Period, f.Period = "created", "created"
 	}
+	// A number search lists its matches in number order: the index that finds them also sorts
+	// them, however many share the prefix typed so far.
+	if q := normalizeNumber(fv.Q); q != "" && f.Sort == "" {
+		f.Sort, f.Asc = SearchColumn(q), true
+		fv.Sort, fv.Dir = f.Sort, "asc"
+	}
 	if f.Sort == "" && fv.Dir == "" {
 		fv.Dir = "desc"
 	}

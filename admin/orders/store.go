@@ -193,6 +193,15 @@ func normalizeNumber(s string) string {
 	}, s)
 }
 
+// SearchColumn says which number a typed search is: order numbers begin with letters (PD…),
+// waybill numbers are digits.
+func SearchColumn(q string) string {
+	if q != "" && q[0] >= '0' && q[0] <= '9' {
+		return "waybill"
+	}
+	return "number"
+}
+
 // Filter narrows the list. Zero values match everything.
 type Filter struct {
 	Q         string // order or waybill number: exact, or its beginning
@@ -216,9 +225,9 @@ var sortType = map[string]string{"created_at": "timestamptz", "number": "text", 
 func (f *Filter) where(v rbac.View, args pgx.NamedArgs) (where, order, sortExpr string, err error) {
 	conds := []string{"true"}
 	if q := normalizeNumber(f.Q); q != "" {
-		// Byte-wise range scans on the two unique indexes: exact and prefix in one condition.
+		// A byte-wise range scan on the number's unique index serves exact and prefix alike.
 		args["qlo"], args["qhi"] = q, q+"~"
-		conds = append(conds, "(o.number >= @qlo AND o.number < @qhi OR o.waybill >= @qlo AND o.waybill < @qhi)")
+		conds = append(conds, "o."+SearchColumn(q)+" >= @qlo AND o."+SearchColumn(q)+" < @qhi")
 	}
 	if f.Status != "" {
 		if !f.Status.Valid() {
