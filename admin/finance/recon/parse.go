@@ -1,0 +1,144 @@
+package recon
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/docs/xlsx"
+	"github.com/postdesk/postdesk/admin/gateway"
+)
+
+// StatementHeader is the header of the gateway's statement export (CSV or XLSX), and of the
+// template the upload page offers.
+var StatementHeader = []string{"orderReference", "amount", "fee", "currency", "transactionStatus", "createdDate"}
+
+// MaxLines bounds an uploaded statement.
+const MaxLines = 2_000_000
+
+// FromGateway turns the gateway's TRANSACTION_LIST into statement lines.
+func FromGateway(l gateway.List) []StatementLine {
+	out := make([]StatementLine, 0, len(l.Transactions))
+	for i, t := range l.Transactions {
+		out = append(out, StatementLine{No: int32(i + 1), Ref: t.OrderReference, Amount: int64(t.Amount), Fee: int64(t.Fee),
+			Currency: t.Currency, Status: t.TransactionStatus, At: time.Unix(t.CreatedDate, 0).UTC()})
+	}
+	return out
+}
+
+// ParseCSV reads an export with StatementHeader, comma- or semicolon-separated. Amounts are
+// decimals ("1547.36"); createdDate is Unix seconds or "2006-01-02 15:04:05" in loc.
+func ParseCSV(r io.Reader, loc *time.Location) ([]StatementLine, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 512<<20))
+	if err != nil {
+		return nil, err
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\ufeff")))
+	if strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, apperr.InvalidField("file", "recon.file_unreadable")
+	}
+	if err := checkHeader(header); err != nil {
+		return nil, err
+	}
+	var out []StatementLine
+	for row := 2; ; row++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, rowErr(row, err)
+		}
+		if len(out) >= MaxLines {
+			return nil, apperr.InvalidField("file", "recon.file_too_long")
+		}
+		l, err := parseRow(row, rec, loc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+}
+
+// ParseXLSX reads an export workbook through the guarded reader (size, zip-bomb and row limits).
+func ParseXLSX(r io.ReaderAt, size int64, loc *time.Location) ([]StatementLine, error) {
+	xr, err := xlsx.Open(r, size, xlsx.Limits{Header: StatementHeader, MaxRows: MaxLines, MaxBytes: 128 << 20, MaxUnpackedBytes: 1 << 30})
+	if err != nil {
+		e := apperr.InvalidField("file", "recon.file_unreadable")
+		e.Args = map[string]any{"Detail": err.Error()}
+		return nil, e
+	}
+	defer xr.Close()
+	var out []StatementLine
+	for xr.Next() {
+		n, cells := xr.Row()
+		l, err := parseRow(n, cells, loc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	if err := xr.Err(); err != nil {
+		return nil, apperr.InvalidField("file", "recon.file_unreadable")
+	}
+	return out, nil
+}
+
+func checkHeader(h []string) error {
+	if len(h) < len(StatementHeader) {
+		return apperr.InvalidField("file", "recon.file_header")
+	}
+	for i, want := range StatementHeader {
+		if !strings.EqualFold(strings.TrimSpace(h[i]), want) {
+			return apperr.InvalidField("file", "recon.file_header")
+		}
+	}
+	return nil
+}
+
+func rowErr(row int, err error) error {
+	e := apperr.InvalidField("file", "recon.file_row")
+	e.Args = map[string]any{"Row": row, "Detail": err.Error()}
+	return e
+}
+
+func parseRow(row int, c []string, loc *time.Location) (StatementLine, error) {
+	for len(c) < len(StatementHeader) {
+		c = append(c, "")
+	}
+	l := StatementLine{No: int32(row), Ref: strings.TrimSpace(c[0]), Currency: strings.TrimSpace(c[3]), Status: strings.TrimSpace(c[4])}
+	amt, err := gateway.ParseAmount(strings.ReplaceAll(c[1], ",", "."))
+	if err != nil {
+		return l, rowErr(row, err)
+	}
+	l.Amount = int64(amt)
+	if strings.TrimSpace(c[2]) != "" {
+		fee, err := gateway.ParseAmount(strings.ReplaceAll(c[2], ",", "."))
+		if err != nil {
+			return l, rowErr(row, err)
+		}
+		l.Fee = int64(fee)
+	}
+	s := strings.TrimSpace(c[5])
+	if unix, err := strconv.ParseInt(s, 10, 64); err == nil {
+		l.At = time.Unix(unix, 0).UTC()
+	} else if t, err := xlsx.ParseTime(s, loc); err == nil {
+		l.At = t.UTC()
+	} else if t, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc); err == nil {
+		l.At = t.UTC()
+	} else {
+		return l, rowErr(row, fmt.Errorf("createdDate %q", s))
+	}
+	return l, nil
+}
