@@ -11,7 +11,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/postdesk/postdesk/admin/finance/payouts"
-	"github.com/postdesk/postdesk/admin/gateway"
 )
 
 // PayoutsExecuteWorker pays one approved payout through the gateway (payouts.Executor says how
@@ -41,7 +40,12 @@ func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Dur
 	return 2 * time.Minute
 }
 
-// addPayoutsDesk registers finance desk II's workers and its queue.
-func addPayoutsDesk(workers *river.Workers, pool *pgxpool.Pool, gw *gateway.Client) {
-	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: gw}})
+// addFinance2Desk registers finance desk II's workers (payouts, reconciliation) and, in working
+// processes, the payouts' own queue: a slow gateway never holds up other jobs.
+func addFinance2Desk(workers *river.Workers, cfg *river.Config, pool *pgxpool.Pool, opts Options) {
+	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: opts.Gateway}})
+	river.AddWorker(workers, &ReconFetchWorker{Pool: pool, Gateway: opts.Gateway})
+	if opts.Work {
+		cfg.Queues[payouts.Queue] = river.QueueConfig{MaxWorkers: max(2, opts.PayoutWorkers)}
+	}
 }

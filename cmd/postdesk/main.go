@@ -140,7 +140,12 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 		defer stopDelivery()
 		delivery = d
 	}
-	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, DataDir: cfg.DataDir, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery})
+	gw, stopGateway, err := startGateway(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopGateway()
+	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, DataDir: cfg.DataDir, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery, Gateway: gw})
 	if err != nil {
 		return err
 	}

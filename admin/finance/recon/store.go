@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
@@ -23,10 +25,10 @@ type Period struct {
 	StartsAt, EndsAt time.Time
 	State            string
 	Settings
-	ClosedAt                       *time.Time
+	ClosedAt                        *time.Time
 	ClearingBalance, PendingBalance *int64
-	StatementTotal, StatementFees  *int64
-	LedgerTotal                    *int64
+	StatementTotal, StatementFees   *int64
+	LedgerTotal                     *int64
 }
 
 // Closed tells whether the period is read-only.
@@ -244,4 +246,49 @@ func clearingEntries(ctx context.Context, q db.Querier, from, to time.Time) ([]E
 	var e Entry
 	_, err = pgx.ForEachRow(rows, []any{&e.Transfer, &e.Ref, &e.Amount, &e.At}, func() error { out = append(out, e); return nil })
 	return out, err
+}
+
+// Inserter enqueues River jobs on the caller's transaction (*river.Client[pgx.Tx] is one).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// FetchArgs loads a statement from the gateway's TRANSACTION_LIST (jobs/recon_fetch.go).
+type FetchArgs struct {
+	StatementID int64 `json:"statement_id"`
+}
+
+func (FetchArgs) Kind() string { return "recon_fetch" }
+
+// RequestFetch creates a statement to be loaded from the gateway's API and queues the job that
+// loads it, in one transaction.
+func RequestFetch(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, periodID int64) (int64, error) {
+	var id int64
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		p, err := GetPeriod(ctx, tx, periodID)
+		if err != nil {
+			return err
+		}
+		if p.Closed() {
+			return apperr.New(apperr.Conflict, "recon.period_closed")
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO recon_statements (period_id, source, loaded_by) VALUES ($1, 'api', $2) RETURNING id`,
+			periodID, staffID(ctx)).Scan(&id); err != nil {
+			return closedErr(err)
+		}
+		if _, err := jobs.InsertTx(ctx, tx, FetchArgs{StatementID: id}, &river.InsertOpts{MaxAttempts: 5}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "recon.fetch_requested", "recon_statement", id, nil, nil)
+	})
+	return id, err
+}
+
+// FetchPeriod is the period of a statement waiting to be fetched.
+func FetchPeriod(ctx context.Context, q db.Querier, statementID int64) (Period, error) {
+	var periodID int64
+	if err := q.QueryRow(ctx, `SELECT period_id FROM recon_statements WHERE id = $1`, statementID).Scan(&periodID); err != nil {
+		return Period{}, err
+	}
+	return GetPeriod(ctx, q, periodID)
 }
