@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/postdesk/postdesk/admin/gateway"
 	"github.com/postdesk/postdesk/admin/notify"
 )
 
@@ -31,6 +32,10 @@ type Options struct {
 	Currency string
 	// Delivery sends notices (e-mail, SMS); nil leaves the outbox rows for a process that has one.
 	Delivery *notify.Delivery
+	// Gateway pays payouts and fetches statements; nil leaves those jobs failing until a process
+	// with one takes them. PayoutWorkers sizes the payouts queue (at least 2).
+	Gateway       *gateway.Client
+	PayoutWorkers int
 }
 
 // New returns a River client. Any number of processes may run one against the same database;
@@ -62,7 +67,9 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		ordersDeskPeriodic(cfg)
 		accountsDeskQueues(cfg, opts)
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, complaintsPeriodic()...)
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, addModerationDesk(workers, pool))
 	}
+	addFinance2Desk(workers, cfg, pool, opts)
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
 		return nil, err

@@ -29,6 +29,8 @@ CREATE TABLE moderation_cases (
     order_id   bigint NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     reason     text NOT NULL CHECK (reason IN ('overdue', 'client_cancel_after_pickup', 'courier_cancel_before_pickup',
                    'courier_cancel_after_pickup', 'weight_dispute', 'manual')),
+    -- Where the order was when the case opened: outcomes differ before and after pickup.
+    from_status text NOT NULL,
     state      text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
     outcome    text CHECK (outcome IN ('delivered_late', 'force_majeure', 'lost', 'returned', 'client_fault', 'courier_fault',
                    'weight_accepted', 'weight_refused')),
