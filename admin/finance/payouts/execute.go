@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +27,9 @@ type Executor struct {
 	Gateway *gateway.Client
 	// At, when set, is called at each step; tests use it to kill or stall the worker there.
 	At func(ctx context.Context, step string, payoutID int64) error
+
+	mu   sync.Mutex
+	plat ledger.PlatformAccounts
 }
 
 // ErrPending says the gateway is still processing the payout (or its answer is unknown): the
@@ -119,7 +123,7 @@ func (e *Executor) Execute(ctx context.Context, id int64, complete func(context.
 // record stores a final result and moves the money: approved → gateway clearing; declined → back
 // to the user's available balance, and the user is told.
 func (e *Executor) record(ctx context.Context, tx pgx.Tx, p Payout, res gateway.Result) error {
-	plat, err := ledger.Platform(ctx, tx)
+	plat, err := e.platform(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -146,11 +150,22 @@ func (e *Executor) record(ctx context.Context, tx pgx.Tx, p Payout, res gateway.
 		p.ID, state, tr, res.TransactionStatus, res.ReasonCode, res.Reason, int64(res.Fee)); err != nil {
 		return err
 	}
-	after, err := get(ctx, tx, p.ID)
-	if err != nil {
-		return err
+	return audit.Record(ctx, tx, "payout."+string(state), "payout", p.ID, map[string]any{"state": p.State},
+		map[string]any{"state": state, "gateway_status": res.TransactionStatus, "gateway_code": res.ReasonCode, "transfer": tr})
+}
+
+// platform returns the platform's ledger accounts, read once: their ids never change.
+func (e *Executor) platform(ctx context.Context, tx pgx.Tx) (ledger.PlatformAccounts, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.plat.GatewayClearing != 0 {
+		return e.plat, nil
 	}
-	return audit.Record(ctx, tx, "payout."+string(state), "payout", p.ID, p, after)
+	p, err := ledger.Platform(ctx, tx)
+	if err == nil {
+		e.plat = p
+	}
+	return p, err
 }
 
 // noteError keeps the last failure on the payout for staff to see, and returns it for a retry.

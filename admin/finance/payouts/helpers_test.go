@@ -22,7 +22,7 @@ import (
 
 // fixture is a fresh database with two finance officers and a client with a card and money.
 type fixture struct {
-	t              *testing.T
+	t              testing.TB
 	pool           *pgxpool.Pool
 	maker, checker context.Context
 	makerID        int64
@@ -32,7 +32,7 @@ type fixture struct {
 
 var staffSeq atomic.Int64
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	f := &fixture{t: t, pool: pool}

@@ -357,16 +357,17 @@ func get(ctx context.Context, q db.Querier, id int64) (Payout, error) {
 	return p, err
 }
 
-// lock reads a payout and locks its row until tx ends.
+// lock reads a payout and locks its row until tx ends, in one round trip.
 func lock(ctx context.Context, tx pgx.Tx, id int64) (Payout, error) {
-	var ok bool
-	if err := tx.QueryRow(ctx, `SELECT true FROM payouts WHERE id = $1 FOR UPDATE`, id).Scan(&ok); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Payout{}, apperr.New(apperr.NotFound, "payouts.not_found")
-		}
+	rows, err := tx.Query(ctx, `SELECT `+columns+from+` WHERE p.id = $1 FOR UPDATE OF p`, id)
+	if err != nil {
 		return Payout{}, err
 	}
-	return get(ctx, tx, id)
+	p, err := pgx.CollectExactlyOneRow(rows, scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Payout{}, apperr.New(apperr.NotFound, "payouts.not_found")
+	}
+	return p, err
 }
 
 // Filter narrows List.
