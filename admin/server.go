@@ -34,6 +34,7 @@ import (
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
 	"github.com/postdesk/postdesk/admin/groups"
+	"github.com/postdesk/postdesk/admin/moderation"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/staff"
@@ -213,6 +214,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
+	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	return routes
 }
 
@@ -289,6 +291,7 @@ var Nav = []struct {
 	{"nav.accounts", "/accounts", rbac.AccountsRead},
 	{"nav.orders", "/orders", rbac.OrdersRead},
 	{"nav.complaints", "/complaints", rbac.ComplaintsRead},
+	{"nav.moderation", "/moderation", rbac.ModerationRead},
 	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},
 	{"nav.apikeys", "/apikeys", rbac.APIKeysRead},

@@ -1,0 +1,118 @@
+package moderation
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views/moderationv"
+)
+
+// Handlers serve the moderation pages.
+type Handlers struct {
+	Pool     *pgxpool.Pool
+	Enforcer *rbac.Enforcer
+}
+
+// Routes are the moderation desk's routes.
+func Routes(h *Handlers) []web.Route {
+	return []web.Route{
+		{Method: "GET", Path: "/moderation", Perm: rbac.ModerationRead, Handler: h.Queue},
+		{Method: "GET", Path: "/moderation/:id<int>", Perm: rbac.ModerationRead, Handler: h.Show},
+		{Method: "POST", Path: "/moderation/:id<int>/notes", Perm: rbac.ModerationWork, Handler: h.Note},
+		{Method: "POST", Path: "/moderation/:id<int>/decide", Perm: rbac.ModerationWork, Handler: h.Decide},
+	}
+}
+
+const pageSize = 50
+
+// Queue lists open (or closed) cases, oldest first.
+func (h *Handlers) Queue(c *fiber.Ctx) error {
+	state := c.Query("state", "open")
+	if state != "closed" {
+		state = "open"
+	}
+	cases, err := Queue(web.Ctx(c), h.Pool, state, web.QueryInt64(c, "after"), pageSize)
+	if err != nil {
+		return err
+	}
+	q := moderationv.Queue{State: state}
+	for _, cs := range cases {
+		q.Cases = append(q.Cases, view(cs))
+	}
+	if len(cases) == pageSize {
+		q.NextURL = "/moderation?state=" + state + "&after=" + strconv.FormatInt(cases[len(cases)-1].ID, 10)
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "moderation.title"), moderationv.QueuePage(q))
+}
+
+// Show is a case with its notes, the parties' balances and the forms to work it.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	cs, err := Get(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	notes, err := Notes(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	cb, kb, err := Balances(ctx, h.Pool, cs)
+	if err != nil {
+		return err
+	}
+	s := moderationv.Show{Case: view(cs), Client: balances(c, cb), Courier: balances(c, kb), Outcomes: Outcomes,
+		CanWork: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.ModerationWork)}
+	for _, n := range notes {
+		s.Notes = append(s.Notes, moderationv.Note{Kind: n.Kind, Body: n.Body, Staff: n.StaffName, At: n.At})
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "moderation.case")+" "+strconv.FormatInt(id, 10), moderationv.ShowPage(s))
+}
+
+// Note records a contact attempt or a finding.
+func (h *Handlers) Note(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := AddNote(web.Ctx(c), h.Pool, id, c.FormValue("kind"), c.FormValue("body")); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "moderation.noted")
+	return web.Redirect(c, "/moderation/"+strconv.FormatInt(id, 10))
+}
+
+// Decide applies the outcome chosen.
+func (h *Handlers) Decide(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	grams, _ := strconv.ParseInt(c.FormValue("real_grams"), 10, 64)
+	d := Decision{Outcome: c.FormValue("outcome"), RealGrams: grams, Note: c.FormValue("note")}
+	if err := Decide(web.Ctx(c), h.Pool, id, d, time.Now()); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "moderation.decided")
+	return web.Redirect(c, "/moderation/"+strconv.FormatInt(id, 10))
+}
+
+func view(c Case) moderationv.Case {
+	return moderationv.Case{ID: c.ID, OrderNumber: c.OrderNumber, Reason: c.Reason, FromStatus: string(c.FromStatus),
+		State: c.State, Outcome: c.Outcome, OpenedAt: c.OpenedAt, Cost: ledger.Minor(c.Cost).String(),
+		Declared: ledger.Minor(c.Declared).String(), Expected: c.ExpectedAt}
+}
+
+func balances(c *fiber.Ctx, b ledger.UserBalances) string {
+	return web.T(c, "moderation.balances", "Available", b.Available.String(), "Held", b.Held.String(),
+		"Deposit", b.Deposit.String(), "Promo", b.Promo.String())
+}
