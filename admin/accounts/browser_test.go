@@ -28,6 +28,8 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
+	profile, err := os.MkdirTemp("", "postdesk-chromium-")
+	require.NoError(t, err)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -37,7 +39,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.WindowSize(1280, 1400),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
@@ -45,7 +47,16 @@ func browser(t *testing.T) context.Context {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+		// Chromium may still be writing its profile as it exits; t.TempDir would fail the test
+		// when it cannot remove it, so the folder is ours and removed on a best-effort basis.
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	require.NoError(t, chromedp.Run(ctx), "start Chromium")
 	return ctx
 }

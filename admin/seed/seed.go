@@ -16,6 +16,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/rbac"
@@ -98,6 +99,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 	}
 	if err := complaints.SeedDemo(ctx, pool, views.Zone); err != nil {
 		return fmt.Errorf("seed complaints: %w", err)
+	}
+	if err := news.SeedDemo(ctx, pool); err != nil {
+		return fmt.Errorf("seed news: %w", err)
 	}
 	if o.Accounts > 0 {
 		start := time.Now()
