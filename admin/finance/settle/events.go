@@ -39,7 +39,7 @@ func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if o.ClientHold != 0 {
 		return false, nil
 	}
-	ua, err := ledger.EnsureUserAccounts(ctx, tx, o.Client)
+	ua, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return false, err
 	}
@@ -48,7 +48,7 @@ func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	o.ClientHold = h.Hold.ID
+	o.ClientHold, o.open[h.Hold.ID] = h.Hold.ID, true
 	return true, o.setHolds(ctx, tx)
 }
 
@@ -82,17 +82,13 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	if o.DepositHold != 0 || o.PromoHold != 0 {
 		return nil
 	}
-	ua, err := ledger.EnsureUserAccounts(ctx, tx, o.Courier)
+	ua, err := o.accounts(ctx, tx, o.Courier)
 	if err != nil {
 		return err
 	}
 	need := o.Declared + o.Cost
 	if !o.NoPromo {
-		b, err := ledger.Balances(ctx, tx, o.Courier)
-		if err != nil {
-			return err
-		}
-		if fromPromo := min(need, b.Promo); fromPromo > 0 {
+		if fromPromo := min(need, o.promo); fromPromo > 0 {
 			h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit-promo"), From: ua.Promo, To: ua.Deposit,
 				Amount: fromPromo, Reason: "order.deposit_promo", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 			if err != nil {
@@ -115,21 +111,17 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 // payCourier captures the client's hold: C − commission to the courier, the commission to the
 // platform; the courier's deposit is released. Delivery, and a client's cancellation after
 // pickup once the item is back.
-func (o order) payCourier(ctx context.Context, tx pgx.Tx, reason string) error {
+func (o *order) payCourier(ctx context.Context, tx pgx.Tx, reason string) error {
 	if o.Courier == 0 {
 		return apperr.InvalidField("courier_id", "settle.no_courier")
 	}
-	cu, err := ledger.EnsureUserAccounts(ctx, tx, o.Courier)
-	if err != nil {
-		return err
-	}
-	p, err := ledger.Platform(ctx, tx)
+	cu, err := o.accounts(ctx, tx, o.Courier)
 	if err != nil {
 		return err
 	}
 	fee := o.commission()
 	if err := o.capture(ctx, tx, o.ClientHold, "client", reason,
-		ledger.Leg{Account: cu.Available, Amount: o.Cost - fee}, ledger.Leg{Account: p.Revenue, Amount: fee}); err != nil {
+		ledger.Leg{Account: cu.Available, Amount: o.Cost - fee}, ledger.Leg{Account: o.revenue, Amount: fee}); err != nil {
 		return err
 	}
 	return o.releaseDeposit(ctx, tx)
@@ -204,7 +196,7 @@ func NotDelivered(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	if err != nil {
 		return err
 	}
-	cl, err := ledger.EnsureUserAccounts(ctx, tx, o.Client)
+	cl, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return err
 	}
@@ -212,14 +204,7 @@ func NotDelivered(ctx context.Context, tx pgx.Tx, orderID int64) error {
 		id   ledger.HoldID
 		what string
 	}{{o.DepositHold, "deposit"}, {o.PromoHold, "promo"}} {
-		if d.id == 0 {
-			continue
-		}
-		h, err := ledger.GetHold(ctx, tx, d.id)
-		if err != nil {
-			return err
-		}
-		if err := o.capture(ctx, tx, d.id, d.what, "order.not_delivered", ledger.Leg{Account: cl.Available, Amount: h.Amount}); err != nil {
+		if err := o.capture(ctx, tx, d.id, d.what, "order.not_delivered", ledger.Leg{Account: cl.Available, Amount: o.amount[d.id]}); err != nil {
 			return err
 		}
 	}
@@ -270,7 +255,7 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 	if _, err := tx.Exec(ctx, `UPDATE orders SET weight_grams = $2, cost = $3 WHERE id = $1`, o.ID, realGrams, cost); err != nil {
 		return 0, err
 	}
-	ua, err := ledger.EnsureUserAccounts(ctx, tx, o.Client)
+	ua, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return 0, err
 	}
@@ -299,11 +284,11 @@ func WeightRefused(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	if err := o.releaseDeposit(ctx, tx); err != nil {
 		return err
 	}
-	cl, err := ledger.EnsureUserAccounts(ctx, tx, o.Client)
+	cl, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return err
 	}
-	cu, err := ledger.EnsureUserAccounts(ctx, tx, o.Courier)
+	cu, err := o.accounts(ctx, tx, o.Courier)
 	if err != nil {
 		return err
 	}

@@ -32,18 +32,42 @@ type order struct {
 	ClientHold   ledger.HoldID
 	DepositHold  ledger.HoldID
 	PromoHold    ledger.HoldID
+	// Read along with the order, so events need no further lookups.
+	client, courier ledger.UserAccounts
+	revenue         ledger.AccountID
+	open            map[ledger.HoldID]bool
+	amount          map[ledger.HoldID]ledger.Minor // the deposit holds' amounts
+	promo           ledger.Minor                   // the courier's promo balance
 }
 
+// load reads the order, its money row, both parties' ledger accounts, the platform's revenue
+// account and the states of the order's holds in one round trip: settling an order is a handful
+// of statements, and each extra read costs as much as a transfer. It reads the ledger's tables
+// directly but only reads; every write goes through the ledger package.
 func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 	var o order
-	var courier, bp *int64
+	var courier, bp, ch, dh, ph, cAvail, cHeld, kAvail, kDep, kPromo *int64
 	var noPromo *bool
-	var ch, dh, ph *int64
+	var chState, dhState, phState *string
+	var dhAmount, phAmount, promoBalance *int64
 	err := tx.QueryRow(ctx, `SELECT o.id, o.number, o.status, o.client_id, o.courier_id, o.cost, o.declared_value, o.weight_grams,
-			m.commission_bp::bigint, m.no_promo, m.client_hold_id, m.deposit_hold_id, m.promo_hold_id
-		FROM orders o LEFT JOIN order_money m ON m.order_id = o.id
+			m.commission_bp::bigint, m.no_promo, m.client_hold_id, m.deposit_hold_id, m.promo_hold_id,
+			ca.avail, ca.held, ka.avail, ka.deposit, ka.promo, rev.id,
+			(SELECT state FROM ledger_holds WHERE id = m.client_hold_id),
+			(SELECT state FROM ledger_holds WHERE id = m.deposit_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.deposit_hold_id),
+			(SELECT state FROM ledger_holds WHERE id = m.promo_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.promo_hold_id),
+			(SELECT sum(balance)::bigint FROM ledger_balances WHERE ledger_account_id = ka.promo)
+		FROM orders o
+		LEFT JOIN order_money m ON m.order_id = o.id
+		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'user_held') AS held
+			FROM ledger_accounts WHERE owner_account_id = o.client_id) ca ON true
+		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'courier_deposit') AS deposit,
+			max(id) FILTER (WHERE kind = 'promo') AS promo
+			FROM ledger_accounts WHERE owner_account_id = o.courier_id) ka ON true
+		CROSS JOIN (SELECT id FROM ledger_accounts WHERE owner_account_id IS NULL AND kind = 'platform_revenue') rev
 		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
-		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph)
+		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph, &cAvail, &cHeld, &kAvail, &kDep, &kPromo, &o.revenue,
+		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "orders.not_found")
 	}
@@ -61,7 +85,34 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 		o.has, o.CommissionBP, o.NoPromo = true, int(*bp), *noPromo
 	}
 	o.ClientHold, o.DepositHold, o.PromoHold = ledger.HoldID(deref(ch)), ledger.HoldID(deref(dh)), ledger.HoldID(deref(ph))
+	o.client = ledger.UserAccounts{Available: ledger.AccountID(deref(cAvail)), Held: ledger.AccountID(deref(cHeld))}
+	o.courier = ledger.UserAccounts{Available: ledger.AccountID(deref(kAvail)), Deposit: ledger.AccountID(deref(kDep)), Promo: ledger.AccountID(deref(kPromo))}
+	o.open = map[ledger.HoldID]bool{}
+	o.amount = map[ledger.HoldID]ledger.Minor{o.DepositHold: ledger.Minor(deref(dhAmount)), o.PromoHold: ledger.Minor(deref(phAmount))}
+	for h, st := range map[ledger.HoldID]*string{o.ClientHold: chState, o.DepositHold: dhState, o.PromoHold: phState} {
+		o.open[h] = h != 0 && st != nil && *st == string(ledger.HoldOpen)
+	}
+	o.promo = ledger.Minor(deref(promoBalance))
 	return o, nil
+}
+
+// accounts returns a party's ledger accounts, creating them on the party's first money event.
+func (o *order) accounts(ctx context.Context, tx pgx.Tx, user ledger.UserID) (ledger.UserAccounts, error) {
+	ua := &o.client
+	if user == o.Courier && user != o.Client {
+		ua = &o.courier
+	}
+	if user != o.Client && user != o.Courier || o.Client == o.Courier {
+		return ledger.EnsureUserAccounts(ctx, tx, user)
+	}
+	if ua.Available != 0 && (ua.Held != 0 || ua.Deposit != 0) {
+		return *ua, nil
+	}
+	a, err := ledger.EnsureUserAccounts(ctx, tx, user)
+	if err == nil {
+		*ua = a
+	}
+	return a, err
 }
 
 // CommissionBP reads the current commission rate (basis points) from settings.
@@ -94,25 +145,12 @@ func by(ctx context.Context) ledger.StaffID {
 	return 0
 }
 
-// open tells whether a hold of the order still sets money aside.
-func open(ctx context.Context, tx pgx.Tx, id ledger.HoldID) (bool, error) {
-	if id == 0 {
-		return false, nil
-	}
-	h, err := ledger.GetHold(ctx, tx, id)
-	if err != nil {
-		return false, err
-	}
-	return h.State == ledger.HoldOpen, nil
-}
-
 // release returns a hold to where it came from, if it is still open.
 func (o order) release(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what string) error {
-	ok, err := open(ctx, tx, id)
-	if err != nil || !ok {
-		return err
+	if !o.open[id] {
+		return nil
 	}
-	_, err = ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key("release-" + what), Hold: id,
+	_, err := ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key("release-" + what), Hold: id,
 		Reason: "order." + what + "_released", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	return err
 }
@@ -127,9 +165,8 @@ func (o order) releaseDeposit(ctx context.Context, tx pgx.Tx) error {
 
 // capture pays a hold out whole, if it is still open; zero legs are left out.
 func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, reason string, to ...ledger.Leg) error {
-	ok, err := open(ctx, tx, id)
-	if err != nil || !ok {
-		return err
+	if !o.open[id] {
+		return nil
 	}
 	legs := make([]ledger.Leg, 0, len(to))
 	for _, l := range to {
@@ -137,27 +174,23 @@ func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, r
 			legs = append(legs, l)
 		}
 	}
-	_, err = ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key("capture-" + what), Hold: id, To: legs,
+	_, err := ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key("capture-" + what), Hold: id, To: legs,
 		Reason: reason, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	return err
 }
 
 // penalty charges amount from a user's available money to the platform; it may take them below
 // zero, since a penalty is owed whether or not the money is there.
-func (o order) penalty(ctx context.Context, tx pgx.Tx, from ledger.UserID, amount ledger.Minor, what string) error {
+func (o *order) penalty(ctx context.Context, tx pgx.Tx, from ledger.UserID, amount ledger.Minor, what string) error {
 	if amount <= 0 {
 		return nil
 	}
-	ua, err := ledger.EnsureUserAccounts(ctx, tx, from)
-	if err != nil {
-		return err
-	}
-	p, err := ledger.Platform(ctx, tx)
+	ua, err := o.accounts(ctx, tx, from)
 	if err != nil {
 		return err
 	}
 	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("penalty-" + what), Reason: "order.penalty_" + what,
-		Legs: ledger.Move(ua.Available, p.Revenue, amount), Links: ledger.Links{OrderRef: o.Number},
+		Legs: ledger.Move(ua.Available, o.revenue, amount), Links: ledger.Links{OrderRef: o.Number},
 		CreatedBy: by(ctx), AllowNegative: true})
 	return err
 }
