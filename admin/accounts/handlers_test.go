@@ -65,3 +65,24 @@ func TestBlockAndUnblockFromTheAccountPage(t *testing.T) {
 	require.NotContains(t, r.Body, `block-active`)
 	require.True(t, strings.Contains(r.Body, "card verified"))
 }
+
+// The account page gathers the account's world: balances, orders, complaints, notices, keys.
+func TestAccountPageSections(t *testing.T) {
+	t.Parallel()
+	env := admintest.New(t)
+	ctx := context.Background()
+	var id int64
+	var number string
+	err := env.Pool.QueryRow(ctx, `SELECT complainant_account_id, number FROM complaints WHERE complainant_account_id IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &number)
+	if err != nil {
+		t.Skip("no demo complaints: ", err)
+	}
+	lead := env.Login("lead@demo.postdesk")
+	r := lead.Get(fmt.Sprintf("/accounts/%d", id))
+	require.Equal(t, http.StatusOK, r.Status)
+	for _, section := range []string{`id="balances"`, `id="blocks"`, `id="complaints"`, `id="notices"`, number} {
+		require.Contains(t, r.Body, section)
+	}
+	// An editor may not open accounts at all.
+	require.Equal(t, http.StatusForbidden, env.Login("editor@demo.postdesk").Get(fmt.Sprintf("/accounts/%d", id)).Status)
+}

@@ -62,6 +62,12 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 			return err
 		}
 	}
+	if h.can(c, rbac.ComplaintsRead) {
+		d.ComplaintsShown = true
+		if d.Complaints, err = accountComplaints(ctx, h.Pool, id); err != nil {
+			return err
+		}
+	}
 	dups, err := DuplicatesOf(ctx, h.Pool, id)
 	if err != nil {
 		return err
@@ -164,5 +170,21 @@ func accountFiles(ctx context.Context, q db.Querier, id ID) ([]accountsv.FileRow
 		var f accountsv.FileRow
 		err := row.Scan(&f.ID, &f.Name, &f.Size)
 		return f, err
+	})
+}
+
+// accountComplaints are the complaints the account filed or answers (the complaints desk's table).
+func accountComplaints(ctx context.Context, q db.Querier, id ID) ([]accountsv.ComplaintRow, error) {
+	rows, err := q.Query(ctx, `
+		SELECT id, number, state, CASE WHEN complainant_account_id = $1 THEN 'complainant' ELSE 'respondent' END, received_at, decision_due
+		FROM complaints WHERE complainant_account_id = $1 OR respondent_account_id = $1
+		ORDER BY received_at DESC, id DESC LIMIT 10`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (accountsv.ComplaintRow, error) {
+		var r accountsv.ComplaintRow
+		err := row.Scan(&r.ID, &r.Number, &r.State, &r.Role, &r.ReceivedAt, &r.DecisionDue)
+		return r, err
 	})
 }
