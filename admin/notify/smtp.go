@@ -70,10 +70,10 @@ type SMTPMailer struct {
 
 func (m *SMTPMailer) client() (*mail.Client, error) {
 	c := m.Config
-	opts := []mail.Option{mail.WithPort(c.Port), mail.WithTimeout(c.Timeout), mail.WithHELO("postdesk")}
 	if c.Timeout == 0 {
-		opts[1] = mail.WithTimeout(30 * time.Second)
+		c.Timeout = 30 * time.Second
 	}
+	opts := []mail.Option{mail.WithPort(c.Port), mail.WithTimeout(c.Timeout), mail.WithHELO("postdesk")}
 	switch c.TLS {
 	case "tls":
 		opts = append(opts, mail.WithSSL())
