@@ -16,6 +16,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/finance/payouts"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
@@ -102,6 +103,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 	}
 	if err := news.SeedDemo(ctx, pool); err != nil {
 		return fmt.Errorf("seed news: %w", err)
+	}
+	if err := payouts.SeedDemo(ctx, pool, Password); err != nil {
+		return fmt.Errorf("seed payouts: %w", err)
 	}
 	if o.Accounts > 0 {
 		start := time.Now()

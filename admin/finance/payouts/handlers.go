@@ -1,0 +1,231 @@
+package payouts
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views/payoutsv"
+)
+
+// Handlers serve the payouts pages.
+type Handlers struct {
+	Pool     *pgxpool.Pool
+	Jobs     Inserter
+	Enforcer *rbac.Enforcer
+}
+
+// JobsOf adapts the River client (nil when the process runs no queue) to Inserter.
+func JobsOf(c *river.Client[pgx.Tx]) Inserter {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// Routes are the payouts pages' routes.
+func Routes(h *Handlers) []web.Route {
+	return []web.Route{
+		{Method: "GET", Path: "/finance/payouts", Perm: rbac.PayoutsRead, Handler: h.List},
+		{Method: "GET", Path: "/finance/payouts/new", Perm: rbac.PayoutsRequest, Handler: h.New},
+		{Method: "POST", Path: "/finance/payouts", Perm: rbac.PayoutsRequest, Handler: h.Create},
+		{Method: "GET", Path: "/finance/payouts/:id<int>", Perm: rbac.PayoutsRead, Handler: h.Show},
+		{Method: "POST", Path: "/finance/payouts/:id<int>/approve", Perm: rbac.PayoutsApprove, Handler: h.Approve},
+		{Method: "POST", Path: "/finance/payouts/:id<int>/refuse", Perm: rbac.PayoutsApprove, Handler: h.Refuse},
+		{Method: "POST", Path: "/finance/payouts/:id<int>/recheck", Perm: rbac.PayoutsApprove, Handler: h.Recheck},
+	}
+}
+
+const pageSize = 50
+
+func (h *Handlers) can(c *fiber.Ctx, p rbac.Perm) bool {
+	a := web.Actor(c)
+	return h.Enforcer != nil && a != nil && h.Enforcer.Can(a.Roles, p)
+}
+
+// List shows payouts newest first, filtered by state and account, a keyset page at a time.
+func (h *Handlers) List(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	f := Filter{Account: web.QueryInt64(c, "account"), Before: web.QueryInt64(c, "before"), Limit: pageSize}
+	for _, s := range States {
+		if string(s) == c.Query("state") {
+			f.State = s
+		}
+	}
+	list, next, err := List(ctx, h.Pool, f)
+	if err != nil {
+		return err
+	}
+	counts, err := Counts(ctx, h.Pool)
+	if err != nil {
+		return err
+	}
+	l := payoutsv.List{State: string(f.State), Counts: map[string]int{}, CanRequest: h.can(c, rbac.PayoutsRequest)}
+	if f.Account != 0 {
+		l.Account = strconv.FormatInt(f.Account, 10)
+	}
+	for _, s := range States {
+		l.States = append(l.States, string(s))
+		l.Counts[string(s)] = counts[s]
+	}
+	for _, p := range list {
+		l.Payouts = append(l.Payouts, view(p))
+	}
+	if next != 0 {
+		q := url.Values{"before": {strconv.FormatInt(next, 10)}}
+		if f.State != "" {
+			q.Set("state", string(f.State))
+		}
+		if l.Account != "" {
+			q.Set("account", l.Account)
+		}
+		l.NextURL = "/finance/payouts?" + q.Encode()
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "payouts.ui.title"), payoutsv.ListPage(l))
+}
+
+// New is the empty request form; ?account= fills the account.
+func (h *Handlers) New(c *fiber.Ctx) error {
+	f := payoutsv.Form{Account: c.Query("account"), CanOverride: h.can(c, rbac.PayoutsOverride)}
+	return web.Render(c, fiber.StatusOK, web.T(c, "payouts.ui.new"), payoutsv.NewPage(f))
+}
+
+// ParseMajor reads an amount in major units with at most two decimals ("1234.5", "1234,50") as minor units.
+func ParseMajor(s string) (int64, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	s = strings.ReplaceAll(s, "\u202f", "")
+	s = strings.Replace(s, ",", ".", 1)
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 || dot && frac == "" {
+		return 0, false
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	if len(whole) > 13 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	fr, _ := strconv.ParseInt(frac, 10, 64)
+	return w*100 + fr, true
+}
+
+// Create places a request from the form; field errors come back on the form (422).
+func (h *Handlers) Create(c *fiber.Ctx) error {
+	f := payoutsv.Form{Account: strings.TrimSpace(c.FormValue("account")), Amount: strings.TrimSpace(c.FormValue("amount")),
+		Override: strings.TrimSpace(c.FormValue("override")), CanOverride: h.can(c, rbac.PayoutsOverride), Errors: map[string]string{}}
+	f.ShowOverride = f.Override != ""
+	account, err := strconv.ParseInt(f.Account, 10, 64)
+	if err != nil || account <= 0 {
+		f.Errors["account"] = web.T(c, "payouts.ui.account_invalid")
+	}
+	amount, ok := ParseMajor(f.Amount)
+	if !ok {
+		f.Errors["amount"] = web.T(c, "payouts.ui.amount_invalid")
+	}
+	if f.Override != "" && !f.CanOverride {
+		f.Errors["override"] = web.T(c, "payouts.ui.override_forbidden")
+	}
+	if len(f.Errors) == 0 {
+		p, err := Place(web.Ctx(c), h.Pool, h.Jobs, Request{AccountID: account, Amount: amount, Override: f.Override})
+		if err == nil {
+			web.Toast(c, "success", "payouts.ui.placed", "Reference", p.Reference)
+			return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(p.ID, 10))
+		}
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Field == "" {
+			return err
+		}
+		f.Errors[ae.Field] = web.T(c, ae.Message)
+		if ae.Field == "override" {
+			f.ShowOverride = true
+			if !f.CanOverride {
+				f.Errors["override"] = web.T(c, "payouts.ui.holder_mismatch_no_override")
+			}
+		}
+	}
+	return web.Render(c, fiber.StatusUnprocessableEntity, web.T(c, "payouts.ui.new"), payoutsv.NewPage(f))
+}
+
+// Show is one payout with its history and the actions the viewer may take.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := Get(web.Ctx(c), h.Pool, id)
+	if err != nil {
+		return err
+	}
+	a := web.Actor(c)
+	can := h.can(c, rbac.PayoutsApprove)
+	s := payoutsv.Show{Payout: view(p), CanApprove: can, Own: a != nil && a.ID == p.RequestedBy,
+		CanRecheck: can && (p.State == Sending || p.State == Approved && p.Attempts > 0)}
+	return web.Render(c, fiber.StatusOK, web.T(c, "payouts.ui.payout")+" "+p.Reference, payoutsv.ShowPage(s))
+}
+
+// Approve releases a payout awaiting a second officer (the store refuses the requester).
+func (h *Handlers) Approve(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := Approve(web.Ctx(c), h.Pool, h.Jobs, id); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "payouts.ui.approved")
+	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
+}
+
+// Refuse turns a payout down with a reason; its money goes back to the user.
+func (h *Handlers) Refuse(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := Refuse(web.Ctx(c), h.Pool, id, c.FormValue("reason")); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "payouts.ui.refused")
+	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
+}
+
+// Recheck asks the gateway again about a payout whose result stayed unknown.
+func (h *Handlers) Recheck(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := Recheck(web.Ctx(c), h.Pool, h.Jobs, id); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "payouts.ui.rechecking")
+	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
+}
+
+func view(p Payout) payoutsv.Payout {
+	return payoutsv.Payout{ID: p.ID, Reference: p.Reference, AccountID: p.AccountID, AccountName: p.AccountName,
+		Amount: pdfdoc.FormatMinor(p.Amount, p.Currency), State: string(p.State), CardLast4: p.CardLast4, CardHolder: p.CardHolder,
+		AccountHolder: p.AccountHolder, HolderMatch: p.HolderMatch, OverrideReason: p.OverrideReason, NeedsApproval: p.NeedsApproval,
+		RequestedName: p.RequestedName, RequestedAt: p.RequestedAt, ApprovedName: p.ApprovedName, ApprovedAt: p.ApprovedAt,
+		RefuseReason: p.RefuseReason, GatewayStatus: p.GatewayStatus, GatewayReason: p.GatewayReason,
+		Fee: pdfdoc.FormatMinor(p.GatewayFee, p.Currency), Attempts: p.Attempts, LastError: p.LastError, SentAt: p.SentAt, FinishedAt: p.FinishedAt}
+}
