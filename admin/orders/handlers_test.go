@@ -82,17 +82,21 @@ func TestFindOpenAndMove(t *testing.T) {
 	r = htmxPost(agent, "/orders/"+number+"/status", map[string][]string{"to": {"delivered"}})
 	require.Equal(t, http.StatusConflict, r.Status)
 	require.Contains(t, toastOf(r), "not allowed")
-	r = htmxPost(agent, "/orders/"+number+"/status", map[string][]string{"to": {"deal"}, "note": {"Кур'єр прийняв"}})
-	require.Equal(t, http.StatusNoContent, r.Status, r.Body)
+	// A deal needs the courier who accepted it.
+	r = htmxPost(agent, "/orders/"+number+"/status", map[string][]string{"to": {"deal"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, toastOf(r), "courier")
+	r = htmxPost(agent, "/orders/"+number+"/status", map[string][]string{"to": {"in_moderation"}, "note": {"Кур'єр прийняв"}})
+	require.Equal(t, http.StatusNoContent, r.Status, toastOf(r))
 	r = agent.Get("/orders/" + number)
 	require.Contains(t, r.Body, "Кур&#39;єр прийняв")
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT status FROM orders WHERE number = $1`, number).Scan(&status))
-	require.Equal(t, "deal", status)
+	require.Equal(t, "in_moderation", status)
 
 	// Finance reads but may not change.
 	fin := env.Login("finance@demo.postdesk")
 	require.Equal(t, http.StatusOK, fin.Get("/orders/"+number).Status)
-	require.Equal(t, http.StatusForbidden, htmxPost(fin, "/orders/"+number+"/status", map[string][]string{"to": {"picked_up"}}).Status)
+	require.Equal(t, http.StatusForbidden, htmxPost(fin, "/orders/"+number+"/status", map[string][]string{"to": {"cancelled"}}).Status)
 	// Editors do not see orders at all.
 	require.Equal(t, http.StatusForbidden, env.Login("editor@demo.postdesk").Get("/orders").Status)
 }

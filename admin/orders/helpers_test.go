@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -33,7 +35,25 @@ func newFixture(t *testing.T) *fixture {
 	f.ctx = f.as(f.staffID, rbac.FullView())
 	f.client = f.account("client", "active", "Олена Коваленко")
 	f.courier = f.account("courier", "active", "Ерлан Серікбаев")
+	// Moves carry money rules (admin/finance/settle hooks into Move): both sides have funds.
+	f.fund(f.client, 1_000_000_00)
+	f.fund(f.courier, 1_000_000_00)
 	return f
+}
+
+// fund tops an account up through the gateway, as a payment would.
+func (f *fixture) fund(account int64, amount int64) {
+	f.t.Helper()
+	ctx := context.Background()
+	ua, err := ledger.EnsureUserAccounts(ctx, f.pool, ledger.UserID(account))
+	require.NoError(f.t, err)
+	p, err := ledger.Platform(ctx, f.pool)
+	require.NoError(f.t, err)
+	require.NoError(f.t, pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
+		_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: fmt.Sprintf("test-topup:%d", account), Reason: "topup",
+			Legs: ledger.Move(p.GatewayClearing, ua.Available, ledger.Minor(amount))})
+		return err
+	}))
 }
 
 var staffN int

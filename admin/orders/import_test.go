@@ -92,8 +92,8 @@ func TestImportFromTemplate(t *testing.T) {
 		good("R-1"), // row 2
 		func() []any { r := good("R-2"); r[7] = "12-34"; return r }(), // row 3: bad phone, column H
 		good("R-3"), // row 4
-		func() []any { r := good("R-4"); r[1] = blocked; return r }(),           // row 5: blocked client
-		func() []any { r := good("R-5"); r[6] = ""; r[10] = "500"; return r }(), // row 6: no recipient, too heavy
+		func() []any { r := good("R-4"); r[1] = blocked; return r }(),                            // row 5: blocked client
+		func() []any { r := good("R-5"); r[1] = 99999999; r[6] = ""; r[10] = "500"; return r }(), // row 6: no such client, no recipient, too heavy
 		good("R-1"), // row 7: reference repeated
 		good("R-6"), // row 8
 	}
@@ -105,6 +105,7 @@ func TestImportFromTemplate(t *testing.T) {
 	for _, want := range []string{
 		`<td class="num">3</td><td>Recipient&#39;s phone</td><td>Not a phone number`,
 		`<td class="num">5</td><td>Client ID</td><td>This client is blocked`,
+		`<td class="num">6</td><td>Client ID</td><td>No client with this ID.`,
 		`<td class="num">6</td><td>Recipient</td><td>Required.`,
 		`<td class="num">6</td><td>Weight, kg</td><td>Heavier than the tariff allows (70 kg at most).`,
 		`<td class="num">7</td><td>External reference</td><td>This external reference is already used higher up`,

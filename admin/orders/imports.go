@@ -153,9 +153,8 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 		return err
 	}
 	now := time.Now().UTC()
-	var good []goodRow
-	var bad []badRow
-	refs := map[string]int{}
+	var rows []parsedRow
+	refs := map[string]bool{}
 	tick := e.Files.NewTicker(a.FileID, 500*time.Millisecond)
 	for r.Next() {
 		n, cells := r.Row()
@@ -172,23 +171,19 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 				fe["weight"] = "orders.weight_over_tariff"
 			}
 		}
-		if in.ExternalRef != "" {
-			if first, dup := refs[in.ExternalRef]; dup {
-				fe["external_ref"] = "orders.import_duplicate_ref"
-				_ = first
-			} else {
-				refs[in.ExternalRef] = n
-			}
-		} else if fe["external_ref"] == "" {
+		switch {
+		case in.ExternalRef == "" && fe["external_ref"] == "":
 			fe["external_ref"] = "orders.required"
+		case refs[in.ExternalRef]:
+			fe["external_ref"] = "orders.import_duplicate_ref"
+		case in.ExternalRef != "":
+			refs[in.ExternalRef] = true
 		}
+		p := parsedRow{row: n, in: in}
 		if len(fe) > 0 {
-			bad = append(bad, badRow{row: n, cells: append([]string(nil), cells...), reasons: reasonsOf(fe)})
-			addErrors(res, n, fe, tariff.MaxGrams())
-			continue
+			p.fe, p.cells = fe, append([]string(nil), cells...)
 		}
-		cost, _ := tariff.Cost(in.WeightGrams)
-		good = append(good, goodRow{row: n, in: in, cost: cost})
+		rows = append(rows, p)
 		if err := tick.Tick(ctx, int64(res.Rows), int64(res.Rows)+1000, "orders.import_checking"); err != nil {
 			return err
 		}
@@ -200,10 +195,27 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 		return refuse("orders.import_empty", "")
 	}
 
-	// The clients and couriers named must exist and may not be blocked: one query for all rows.
-	if err := e.checkImportParties(ctx, &good, &bad, res); err != nil {
+	// The clients and couriers named must exist and may not be blocked: one query for all rows,
+	// and a row already wrong for another reason is told about these too.
+	if err := e.checkImportParties(ctx, rows); err != nil {
 		return err
 	}
+	var good []goodRow
+	var bad []badRow
+	for i := range rows {
+		p := &rows[i]
+		if len(p.fe) == 0 {
+			cost, _ := tariff.Cost(p.in.WeightGrams)
+			good = append(good, goodRow{row: p.row, in: p.in, cost: cost})
+			continue
+		}
+		if p.cells == nil {
+			p.cells = rowCells(p.in)
+		}
+		bad = append(bad, badRow{row: p.row, cells: p.cells, reasons: reasonsOf(p.fe)})
+		addErrors(res, p.row, p.fe, tariff.MaxGrams())
+	}
+	rows = nil
 	_ = e.Files.Progress(ctx, a.FileID, 70, "orders.import_saving")
 	res.Bad = len(bad)
 	if !(a.WholeFile && len(bad) > 0) && len(good) > 0 {
@@ -400,14 +412,24 @@ func addErrors(res *ImportResult, row int, fe FieldErrors, maxGrams int64) {
 	}
 }
 
-// checkImportParties moves rows whose client or courier is missing, of the wrong kind, blocked or
-// deleted from good to bad.
-func (e *Env) checkImportParties(ctx context.Context, good *[]goodRow, bad *[]badRow, res *ImportResult) error {
+// parsedRow is one data row as read: its input and, when wrong, its errors and cells as typed.
+type parsedRow struct {
+	row   int
+	in    Input
+	fe    FieldErrors
+	cells []string
+}
+
+// checkImportParties adds an error to every row whose client or courier is missing, of the wrong
+// kind, blocked or deleted.
+func (e *Env) checkImportParties(ctx context.Context, rows []parsedRow) error {
 	ids := map[int64]bool{}
-	for _, g := range *good {
-		ids[g.in.ClientID] = true
-		if g.in.CourierID > 0 {
-			ids[g.in.CourierID] = true
+	for _, p := range rows {
+		if p.in.ClientID > 0 {
+			ids[p.in.ClientID] = true
+		}
+		if p.in.CourierID > 0 {
+			ids[p.in.CourierID] = true
 		}
 	}
 	list := make([]int64, 0, len(ids))
@@ -416,49 +438,47 @@ func (e *Env) checkImportParties(ctx context.Context, good *[]goodRow, bad *[]ba
 	}
 	type party struct{ kind, status string }
 	known := map[int64]party{}
-	rows, err := e.Pool.Query(ctx, `SELECT id, kind, status FROM accounts WHERE id = ANY($1)`, list)
+	q, err := e.Pool.Query(ctx, `SELECT id, kind, status FROM accounts WHERE id = ANY($1)`, list)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
+	for q.Next() {
 		var id int64
 		var p party
-		if err := rows.Scan(&id, &p.kind, &p.status); err != nil {
-			rows.Close()
+		if err := q.Scan(&id, &p.kind, &p.status); err != nil {
+			q.Close()
 			return err
 		}
 		known[id] = p
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	q.Close()
+	if err := q.Err(); err != nil {
 		return err
 	}
-	check := func(fe FieldErrors, field string, id int64, kind string) {
-		p, ok := known[id]
-		switch {
-		case !ok || p.kind != kind:
-			fe[field] = "orders.not_found_" + kind
-		case p.status == "blocked":
-			fe[field] = "orders.blocked_" + kind
-		case p.status == "deleted":
-			fe[field] = "orders.deleted_" + kind
+	check := func(p *parsedRow, field string, id int64, kind string) {
+		if id <= 0 || p.fe[field] != "" {
+			return
+		}
+		msg := ""
+		switch a, ok := known[id]; {
+		case !ok || a.kind != kind:
+			msg = "orders.not_found_" + kind
+		case a.status == "blocked":
+			msg = "orders.blocked_" + kind
+		case a.status == "deleted":
+			msg = "orders.deleted_" + kind
+		}
+		if msg != "" {
+			if p.fe == nil {
+				p.fe = FieldErrors{}
+			}
+			p.fe[field] = msg
 		}
 	}
-	kept := (*good)[:0]
-	for _, g := range *good {
-		fe := FieldErrors{}
-		check(fe, "client_id", g.in.ClientID, "client")
-		if g.in.CourierID > 0 {
-			check(fe, "courier_id", g.in.CourierID, "courier")
-		}
-		if len(fe) == 0 {
-			kept = append(kept, g)
-			continue
-		}
-		*bad = append(*bad, badRow{row: g.row, cells: rowCells(g.in), reasons: reasonsOf(fe)})
-		addErrors(res, g.row, fe, 0)
+	for i := range rows {
+		check(&rows[i], "client_id", rows[i].in.ClientID, "client")
+		check(&rows[i], "courier_id", rows[i].in.CourierID, "courier")
 	}
-	*good = kept
 	return nil
 }
 

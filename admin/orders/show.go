@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -93,6 +94,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, attachErr string) error {
 		}
 		d.Events = append(d.Events, ev)
 	}
+	d.NeedsCourier = o.CourierID == 0 && CanMove(o.Status, Deal)
 	for _, n := range o.Status.Next() {
 		d.Next = append(d.Next, ordersv.Option{Value: string(n), Label: web.T(c, "orders.status."+string(n))})
 	}
@@ -123,7 +125,15 @@ func humanSize(n int64) string {
 // Move changes the order's status (a refused transition comes back as a toast; nothing changes).
 func (h *Handlers) Move(c *fiber.Ctx) error {
 	number := c.Params("number")
-	if err := Move(web.Ctx(c), h.Pool, number, Status(c.FormValue("to")), c.FormValue("note"), nowUTC()); err != nil {
+	m := MoveRequest{To: Status(c.FormValue("to")), Note: c.FormValue("note")}
+	if s := strings.TrimSpace(c.FormValue("courier")); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return apperr.InvalidField("courier", "orders.bad_id")
+		}
+		m.CourierID = id
+	}
+	if err := MoveTo(web.Ctx(c), h.Pool, number, m, nowUTC()); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "orders.status_changed")

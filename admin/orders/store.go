@@ -637,14 +637,29 @@ var OnMove func(ctx context.Context, tx pgx.Tx, orderID int64, from, to Status) 
 // Move changes an order's status along an allowed transition, with a note, recording the change in
 // the history and the audit log in the same transaction. A refused move changes nothing.
 func Move(ctx context.Context, pool Beginner, number string, to Status, note string, now time.Time) error {
+	return MoveTo(ctx, pool, number, MoveRequest{To: to, Note: note}, now)
+}
+
+// MoveRequest is a status change as staff ask for it on the order page.
+type MoveRequest struct {
+	To   Status
+	Note string
+	// CourierID assigns the courier who accepted the order, with the move to deal.
+	CourierID int64
+}
+
+// MoveTo is Move that can also assign the courier when the order moves to deal (a courier
+// accepted it): the courier must exist and be active, and a deal needs one.
+func MoveTo(ctx context.Context, pool Beginner, number string, m MoveRequest, now time.Time) error {
+	to, note := m.To, m.Note
 	note = strings.TrimSpace(note)
 	if len([]rune(note)) > 1000 {
 		return apperr.InvalidField("note", "orders.too_long")
 	}
 	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var id int64
+		var id, courier int64
 		var from string
-		err := tx.QueryRow(ctx, `SELECT id, status FROM orders WHERE number = $1 FOR UPDATE`, number).Scan(&id, &from)
+		err := tx.QueryRow(ctx, `SELECT id, status, coalesce(courier_id, 0) FROM orders WHERE number = $1 FOR UPDATE`, number).Scan(&id, &from, &courier)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "orders.not_found")
 		}
@@ -653,6 +668,29 @@ func Move(ctx context.Context, pool Beginner, number string, to Status, note str
 		}
 		if err := CheckMove(Status(from), to); err != nil {
 			return err
+		}
+		if m.CourierID != 0 && m.CourierID != courier {
+			if to != Deal {
+				return apperr.InvalidField("courier", "orders.courier_only_with_deal")
+			}
+			fe := FieldErrors{}
+			if err := checkParties(ctx, tx, &Input{CourierID: m.CourierID}, fe); err != nil {
+				return err
+			}
+			if msg := fe["courier_id"]; msg != "" {
+				return apperr.InvalidField("courier", msg)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE orders SET courier_id = $2 WHERE id = $1`, id, m.CourierID); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, "order.courier", Record, number,
+				map[string]any{"courier_id": courier}, map[string]any{"courier_id": m.CourierID}); err != nil {
+				return err
+			}
+			courier = m.CourierID
+		}
+		if to == Deal && courier == 0 {
+			return apperr.InvalidField("courier", "orders.courier_needed")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE orders SET status = $2::text, updated_at = $3::timestamptz,
 				delivered_at = CASE WHEN $2::text = 'delivered' THEN $3::timestamptz END

@@ -81,13 +81,22 @@ func TestMoveAlongAllowedTransitionsOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Created, got.Status)
 
-	for _, to := range []Status{Deal, PickedUp, Delivered} {
+	// A deal needs its courier; a courier goes only with a deal.
+	require.Equal(t, "orders.courier_needed", apperr.MessageOf(Move(f.ctx, f.pool, o.Number, Deal, "", f.now)))
+	require.Equal(t, "orders.courier_only_with_deal", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
+		MoveRequest{To: Cancelled, CourierID: f.courier}, f.now)))
+	require.Equal(t, "orders.not_found_courier", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
+		MoveRequest{To: Deal, CourierID: f.client}, f.now)))
+	require.NoError(t, MoveTo(f.ctx, f.pool, o.Number, MoveRequest{To: Deal, Note: "крок deal", CourierID: f.courier}, f.now.Add(time.Minute)))
+	for _, to := range []Status{PickedUp, Delivered} {
 		require.NoError(t, Move(f.ctx, f.pool, o.Number, to, "крок "+string(to), f.now.Add(time.Minute)))
 	}
 	got, err = Get(f.ctx, f.pool, o.Number)
 	require.NoError(t, err)
 	require.Equal(t, Delivered, got.Status)
 	require.False(t, got.DeliveredAt.IsZero())
+	require.Equal(t, f.courier, got.CourierID)
+	require.Equal(t, "Ерлан Серікбаев", got.CourierName)
 
 	// Refused again: a delivered order cannot be cancelled.
 	require.Equal(t, apperr.Conflict, apperr.CodeOf(Move(f.ctx, f.pool, o.Number, Cancelled, "", f.now)))
@@ -155,7 +164,7 @@ func TestListFiltersSearchAndKeysetPages(t *testing.T) {
 		f.now = f.now.Add(time.Second)
 		made = append(made, f.create(in))
 	}
-	require.NoError(t, Move(f.ctx, f.pool, made[2].Number, Deal, "", f.now))
+	require.NoError(t, MoveTo(f.ctx, f.pool, made[2].Number, MoveRequest{To: Deal, CourierID: f.courier}, f.now))
 
 	// Pages of 3, newest first, no overlaps, no gaps.
 	var seen []string

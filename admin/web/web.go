@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -77,7 +79,25 @@ func PageOf(c *fiber.Ctx, title string) views.Page {
 // Toast asks the page to show a message (htmx reads HX-Trigger and app.js shows it).
 func Toast(c *fiber.Ctx, level, msgID string, args ...any) {
 	b, _ := json.Marshal(map[string]any{"toast": map[string]string{"level": level, "message": T(c, msgID, args...)}})
-	c.Set("HX-Trigger", string(b))
+	c.Set("HX-Trigger", asciiJSON(b))
+}
+
+// asciiJSON escapes every non-ASCII character as \uXXXX: browsers read header bytes as Latin-1,
+// so a Ukrainian toast sent as raw UTF-8 would arrive as mojibake.
+func asciiJSON(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.String()
 }
 
 // Redirect sends the browser elsewhere; for htmx requests through HX-Location so the page is not nested.
