@@ -263,8 +263,10 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 		return err
 	}
 	var lines []StatementLine
+	source := "csv"
 	switch strings.ToLower(path.Ext(fh.Filename)) {
 	case ".xlsx":
+		source = "xlsx"
 		lines, err = ParseXLSX(bytes.NewReader(data), int64(len(data)), h.loc())
 	case ".csv", ".txt":
 		lines, err = ParseCSV(bytes.NewReader(data), h.loc())
@@ -272,7 +274,7 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_type"))
 	}
 	if err == nil {
-		_, err = Load(web.Ctx(c), h.Pool, id, "file", path.Base(fh.Filename), lines)
+		_, err = Load(web.Ctx(c), h.Pool, id, source, path.Base(fh.Filename), lines)
 	}
 	if err != nil {
 		var ae *apperr.Error
