@@ -33,6 +33,7 @@ import (
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
+	"github.com/postdesk/postdesk/admin/finance"
 	"github.com/postdesk/postdesk/admin/finance/financeweb"
 	"github.com/postdesk/postdesk/admin/groups"
 	"github.com/postdesk/postdesk/admin/moderation"
@@ -216,6 +217,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
 	routes = append(routes, financeweb.Routes(financeweb.Deps{Pool: d.Pool, River: d.River, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
 	return routes
 }
@@ -294,6 +296,7 @@ var Nav = []struct {
 	{"nav.orders", "/orders", rbac.OrdersRead},
 	{"nav.complaints", "/complaints", rbac.ComplaintsRead},
 	{"nav.moderation", "/moderation", rbac.ModerationRead},
+	{"nav.finance", "/finance", rbac.FinanceRead},
 	{"nav.payouts", "/finance/payouts", rbac.PayoutsRead},
 	{"nav.reconciliation", "/finance/reconciliation", rbac.ReconRead},
 	{"nav.news", "/news", rbac.NewsRead},

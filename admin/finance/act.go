@@ -1,0 +1,87 @@
+package finance
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/web"
+)
+
+// ActLabels are the act's captions in the staff member's language.
+type ActLabels struct {
+	Title, Period, Platform, Counterparty, Opening, Closing, When, Reason, Order, Amount, Balance, Signature, Stamp, PageOf string
+}
+
+// StatementPDF is the reconciliation act: both parties' details, the statement, and places for both
+// signatures.
+func (h *Handlers) StatementPDF(c *fiber.Ctx) error {
+	p, st, from, to, err := h.statement(c)
+	if err != nil {
+		return err
+	}
+	if p.ID == 0 {
+		return apperr.InvalidField("user", "finance.user_required")
+	}
+	t := func(k string) string { return web.T(c, k) }
+	l := ActLabels{Title: t("finance.act_title"), Period: fmt.Sprintf("%s — %s", from.Format("02.01.2006"), to.Format("02.01.2006")),
+		Platform: t("finance.act_platform"), Counterparty: t("finance.act_counterparty"), Opening: t("finance.opening"),
+		Closing: t("finance.closing"), When: t("finance.when"), Reason: t("finance.reason"), Order: t("finance.order"),
+		Amount: t("finance.amount"), Balance: t("finance.balance"), Signature: t("finance.act_signature"), Stamp: t("finance.act_stamp"),
+		PageOf: t("finance.act_page_of")}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, files.ContentDisposition("attachment", fmt.Sprintf("act-%d-%s.pdf", p.ID, to.Format("20060102"))))
+	return WriteAct(c.Response().BodyWriter(), l, p, st, h.Currency)
+}
+
+// WriteAct renders the reconciliation act as an A4 PDF.
+func WriteAct(w io.Writer, l ActLabels, p Party, st ledger.UserStatement, currency string) error {
+	d := pdfdoc.New()
+	d.SetHeaderFooter(l.Title, l.PageOf)
+	d.AddPage()
+	d.SetFont(pdfdoc.Family, "B", 14)
+	d.CellFormat(0, 8, l.Title, "", 1, "C", false, 0, "")
+	d.SetFont(pdfdoc.Family, "", 10)
+	d.CellFormat(0, 6, l.Period, "", 1, "C", false, 0, "")
+	d.Ln(4)
+	d.CellFormat(95, 6, l.Platform+": Postdesk", "", 0, "L", false, 0, "")
+	d.CellFormat(95, 6, fmt.Sprintf("%s: %s (#%d)", l.Counterparty, pdfdoc.Clean(p.Name), p.ID), "", 1, "L", false, 0, "")
+	d.CellFormat(95, 6, "", "", 0, "L", false, 0, "")
+	d.CellFormat(95, 6, p.Phone+"  "+p.Email, "", 1, "L", false, 0, "")
+	d.Ln(4)
+	money := func(m ledger.Minor) string { return pdfdoc.FormatMinor(int64(m), currency) }
+	widths := []float64{35, 60, 30, 32, 33}
+	d.SetFont(pdfdoc.Family, "B", 9)
+	for i, hd := range []string{l.When, l.Reason, l.Order, l.Amount, l.Balance} {
+		d.CellFormat(widths[i], 7, hd, "1", 0, "C", false, 0, "")
+	}
+	d.Ln(-1)
+	d.SetFont(pdfdoc.Family, "", 9)
+	d.CellFormat(157, 6, l.Opening, "1", 0, "L", false, 0, "")
+	d.CellFormat(33, 6, money(st.Opening), "1", 1, "R", false, 0, "")
+	for _, ln := range st.Lines {
+		d.CellFormat(widths[0], 6, ln.At.Format("02.01.2006 15:04"), "1", 0, "L", false, 0, "")
+		d.CellFormat(widths[1], 6, pdfdoc.Clean(ln.Reason), "1", 0, "L", false, 0, "")
+		d.CellFormat(widths[2], 6, ln.OrderRef, "1", 0, "L", false, 0, "")
+		d.CellFormat(widths[3], 6, money(ln.Amount), "1", 0, "R", false, 0, "")
+		d.CellFormat(widths[4], 6, money(ln.Balance), "1", 1, "R", false, 0, "")
+	}
+	d.SetFont(pdfdoc.Family, "B", 9)
+	d.CellFormat(157, 6, l.Closing, "1", 0, "L", false, 0, "")
+	d.CellFormat(33, 6, money(st.Closing), "1", 1, "R", false, 0, "")
+	d.Ln(14)
+	d.SetFont(pdfdoc.Family, "", 10)
+	d.CellFormat(95, 6, l.Platform+": Postdesk", "", 0, "L", false, 0, "")
+	d.CellFormat(95, 6, l.Counterparty+": "+pdfdoc.Clean(p.Name), "", 1, "L", false, 0, "")
+	d.Ln(10)
+	d.CellFormat(95, 6, "______________________ "+l.Signature, "", 0, "L", false, 0, "")
+	d.CellFormat(95, 6, "______________________ "+l.Signature, "", 1, "L", false, 0, "")
+	d.CellFormat(95, 6, l.Stamp, "", 0, "L", false, 0, "")
+	d.CellFormat(95, 6, l.Stamp, "", 1, "L", false, 0, "")
+	return d.Output(w)
+}

@@ -1,0 +1,177 @@
+package finance
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/docs/xlsx"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/views/financev"
+)
+
+// LedgerXLSX streams the filtered entries into a workbook, a thousand at a time by keyset, so
+// memory stays flat however many match.
+func (h *Handlers) LedgerXLSX(c *fiber.Ctx) error {
+	f, err := h.filter(c)
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, files.ContentDisposition("attachment", "ledger.xlsx"))
+	// The body is written after the handler returns, when c is no longer ours: everything it
+	// needs from the request is taken now.
+	sheet := web.T(c, "finance.ledger")
+	titles := []string{web.T(c, "finance.when"), "#", web.T(c, "finance.account"), web.T(c, "finance.kind"),
+		web.T(c, "finance.user"), web.T(c, "finance.reason"), web.T(c, "finance.order"), web.T(c, "finance.amount")}
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		_ = h.writeLedger(ctx, bw, f, sheet, titles)
+		_ = bw.Flush()
+	})
+	return nil
+}
+
+func (h *Handlers) writeLedger(ctx context.Context, out io.Writer, f ledger.EntryFilter, sheet string, titles []string) error {
+	w, err := xlsx.NewWriter(out, sheet, h.Loc)
+	if err != nil {
+		return err
+	}
+	kinds := []xlsx.Kind{xlsx.DateTime, xlsx.Int, xlsx.Int, xlsx.Text, xlsx.Int, xlsx.Text, xlsx.Text, xlsx.Money}
+	cols := make([]xlsx.Column, len(titles))
+	for i, t := range titles {
+		cols[i] = xlsx.Column{Title: t, Kind: kinds[i]}
+	}
+	if err := w.SetColumns(cols); err != nil {
+		return err
+	}
+	f.Limit = 1000
+	for {
+		es, err := ledger.Entries(ctx, h.Pool, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if err := w.WriteRow(ctx, e.CreatedAt, int64(e.ID), int64(e.Account), string(e.Kind), int64(e.Owner), e.Reason, e.OrderRef, int64(e.Amount)); err != nil {
+				return err
+			}
+		}
+		if len(es) < f.Limit {
+			return w.Close()
+		}
+		f.Before = es[len(es)-1].Cursor()
+	}
+}
+
+// Party is a client's or courier's details for the statement and the act.
+type Party struct {
+	ID    int64
+	Kind  string
+	Name  string
+	Phone string
+	Email string
+}
+
+func party(ctx context.Context, q db.Querier, id int64) (Party, error) {
+	p := Party{ID: id}
+	err := q.QueryRow(ctx, `SELECT kind, name, phone, coalesce(email, '') FROM accounts WHERE id = $1`, id).Scan(&p.Kind, &p.Name, &p.Phone, &p.Email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, apperr.New(apperr.NotFound, "finance.user_not_found")
+	}
+	return p, err
+}
+
+// period reads the statement's [from, to] days; the default is the current month so far.
+func (h *Handlers) period(c *fiber.Ctx) (from, to time.Time, err error) {
+	if from, err = parseDay(c.Query("from"), h.Loc); err != nil {
+		return
+	}
+	if to, err = parseDay(c.Query("to"), h.Loc); err != nil {
+		return
+	}
+	now := time.Now().In(h.Loc)
+	if from.IsZero() {
+		from = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, h.Loc)
+	}
+	if to.IsZero() {
+		to = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, h.Loc)
+	}
+	if to.Before(from) {
+		err = apperr.InvalidField("to", "finance.bad_period")
+	}
+	return
+}
+
+// statement loads the user's statement for the period in the query.
+func (h *Handlers) statement(c *fiber.Ctx) (Party, ledger.UserStatement, time.Time, time.Time, error) {
+	user := web.QueryInt64(c, "user")
+	from, to, err := h.period(c)
+	if err != nil || user <= 0 {
+		return Party{}, ledger.UserStatement{}, from, to, err
+	}
+	ctx := web.Ctx(c)
+	p, err := party(ctx, h.Pool, user)
+	if err != nil {
+		return p, ledger.UserStatement{}, from, to, err
+	}
+	st, err := ledger.Statement(ctx, h.Pool, ledger.UserID(user), from, to.AddDate(0, 0, 1))
+	return p, st, from, to, err
+}
+
+// Statement is the mutual-settlement statement: opening balance, each charge and payment, closing
+// balance.
+func (h *Handlers) Statement(c *fiber.Ctx) error {
+	p, st, from, to, err := h.statement(c)
+	if err != nil {
+		return err
+	}
+	s := financev.Statement{User: c.Query("user"), From: from.Format("2006-01-02"), To: to.Format("2006-01-02")}
+	if p.ID != 0 {
+		q := fmt.Sprintf("?user=%d&from=%s&to=%s", p.ID, s.From, s.To)
+		s.Name, s.Opening, s.Closing = p.Name, st.Opening.String(), st.Closing.String()
+		s.XLSXURL, s.PDFURL = "/finance/statement.xlsx"+q, "/finance/statement.pdf"+q
+		for _, l := range st.Lines {
+			s.Lines = append(s.Lines, financev.Line{At: l.At, Reason: l.Reason, OrderRef: l.OrderRef, Amount: l.Amount.String(), Balance: l.Balance.String()})
+		}
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "finance.statement"), financev.StatementPage(s))
+}
+
+// StatementXLSX is the statement as a workbook: the opening line, every movement, the closing line.
+func (h *Handlers) StatementXLSX(c *fiber.Ctx) error {
+	p, st, _, _, err := h.statement(c)
+	if err != nil {
+		return err
+	}
+	if p.ID == 0 {
+		return apperr.InvalidField("user", "finance.user_required")
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, files.ContentDisposition("attachment", fmt.Sprintf("statement-%d.xlsx", p.ID)))
+	w, err := xlsx.NewWriter(c.Response().BodyWriter(), web.T(c, "finance.statement"), h.Loc)
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	if err := w.SetColumns([]xlsx.Column{{Title: web.T(c, "finance.when"), Kind: xlsx.DateTime}, {Title: web.T(c, "finance.reason"), Kind: xlsx.Text},
+		{Title: web.T(c, "finance.order"), Kind: xlsx.Text}, {Title: web.T(c, "finance.amount"), Kind: xlsx.Money},
+		{Title: web.T(c, "finance.balance"), Kind: xlsx.Money}}); err != nil {
+		return err
+	}
+	_ = w.WriteRow(ctx, st.From, web.T(c, "finance.opening"), "", nil, int64(st.Opening))
+	for _, l := range st.Lines {
+		_ = w.WriteRow(ctx, l.At, l.Reason, l.OrderRef, int64(l.Amount), int64(l.Balance))
+	}
+	_ = w.WriteRow(ctx, st.To, web.T(c, "finance.closing"), "", nil, int64(st.Closing))
+	return w.Close()
+}

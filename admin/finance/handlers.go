@@ -1,0 +1,268 @@
+package finance
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/orders"
+	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views/financev"
+)
+
+// Handlers serve the finance pages.
+type Handlers struct {
+	Pool     *pgxpool.Pool
+	Enforcer *rbac.Enforcer
+	Loc      *time.Location
+	Currency string
+}
+
+// Routes are the finance pages' routes.
+func Routes(h *Handlers) []web.Route {
+	return []web.Route{
+		{Method: "GET", Path: "/finance", Perm: rbac.FinanceRead, Handler: h.Overview},
+		{Method: "GET", Path: "/finance/ledger", Perm: rbac.FinanceRead, Handler: h.Ledger},
+		{Method: "GET", Path: "/finance/ledger.xlsx", Perm: rbac.FinanceRead, Handler: h.LedgerXLSX},
+		{Method: "GET", Path: "/finance/balances", Perm: rbac.FinanceRead, Handler: h.Balances},
+		{Method: "GET", Path: "/finance/statement", Perm: rbac.FinanceRead, Handler: h.Statement},
+		{Method: "GET", Path: "/finance/statement.xlsx", Perm: rbac.FinanceRead, Handler: h.StatementXLSX},
+		{Method: "GET", Path: "/finance/statement.pdf", Perm: rbac.FinanceRead, Handler: h.StatementPDF},
+		{Method: "GET", Path: "/finance/settings", Perm: rbac.FinanceRead, Handler: h.Settings},
+		{Method: "POST", Path: "/finance/settings/commission", Perm: rbac.FinanceEdit, Handler: h.SaveCommission},
+		{Method: "POST", Path: "/finance/settings/tariff", Perm: rbac.FinanceEdit, Handler: h.SaveTariff},
+	}
+}
+
+const revenueDays = 30
+
+// Overview is the trial balance and the platform's revenue by day.
+func (h *Handlers) Overview(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	tb, err := ledger.TrialBalance(ctx, h.Pool)
+	if err != nil {
+		return err
+	}
+	to := time.Now().In(h.Loc).AddDate(0, 0, 1)
+	days, err := RevenueByDay(ctx, h.Pool, h.Loc, to.AddDate(0, 0, -revenueDays), to)
+	if err != nil {
+		return err
+	}
+	o := financev.Overview{Total: tb.Total.String(), Balanced: tb.Total == 0, Days: revenueDays}
+	for _, k := range tb.Kinds {
+		o.Kinds = append(o.Kinds, financev.KindLine{Kind: string(k.Kind), Accounts: k.Accounts, Balance: k.Balance.String()})
+	}
+	o.Bars, o.ChartW, o.ChartH, o.RevenueSum = chart(days)
+	return web.Render(c, fiber.StatusOK, web.T(c, "finance.title"), financev.OverviewPage(o))
+}
+
+// chart lays the days out as bars in a viewBox; negative days (refunds) draw as empty.
+func chart(days []Day) (bars []financev.Bar, w, hgt float64, sum string) {
+	const barW, gap = 10.0, 2.0
+	hgt = 100
+	w = float64(len(days)) * (barW + gap)
+	var peak, total ledger.Minor
+	for _, d := range days {
+		peak = max(peak, d.Amount)
+		total += d.Amount
+	}
+	for i, d := range days {
+		bh := 0.0
+		if peak > 0 && d.Amount > 0 {
+			bh = float64(d.Amount) / float64(peak) * hgt
+		}
+		bars = append(bars, financev.Bar{X: float64(i) * (barW + gap), Y: hgt - bh, W: barW, H: bh,
+			Day: d.Day.Format("2006-01-02"), Amount: d.Amount.String()})
+	}
+	return bars, w, hgt, total.String()
+}
+
+// filter reads the ledger browser's filters from the query string.
+func (h *Handlers) filter(c *fiber.Ctx) (ledger.EntryFilter, error) {
+	f := ledger.EntryFilter{Account: ledger.AccountID(web.QueryInt64(c, "account")), User: ledger.UserID(web.QueryInt64(c, "user")),
+		Reason: strings.TrimSpace(c.Query("reason")), OrderRef: strings.TrimSpace(c.Query("order"))}
+	var err error
+	if f.From, err = parseDay(c.Query("from"), h.Loc); err != nil {
+		return f, err
+	}
+	to, err := parseDay(c.Query("to"), h.Loc)
+	if err != nil {
+		return f, err
+	}
+	if !to.IsZero() {
+		f.To = to.AddDate(0, 0, 1) // the "to" day is included
+	}
+	if b := c.Query("before"); b != "" {
+		at, id, ok := strings.Cut(b, "_")
+		ns, err1 := strconv.ParseInt(at, 10, 64)
+		n, err2 := strconv.ParseInt(id, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return f, apperr.InvalidField("before", "finance.bad_cursor")
+		}
+		f.Before = ledger.Cursor{At: time.Unix(0, ns), ID: ledger.EntryID(n)}
+	}
+	return f, nil
+}
+
+const pageSize = 50
+
+// Ledger is the ledger browser: entries newest first, filtered, a keyset page at a time.
+func (h *Handlers) Ledger(c *fiber.Ctx) error {
+	f, err := h.filter(c)
+	if err != nil {
+		return err
+	}
+	f.Limit = pageSize
+	es, err := ledger.Entries(web.Ctx(c), h.Pool, f)
+	if err != nil {
+		return err
+	}
+	q := c.Context().QueryArgs()
+	l := financev.Ledger{Account: string(q.Peek("account")), User: string(q.Peek("user")), Reason: f.Reason, Order: f.OrderRef,
+		From: c.Query("from"), To: c.Query("to"), Entries: entries(es), ExportURL: "/finance/ledger.xlsx?" + exportQuery(c)}
+	l.NextURL = next(c, "/finance/ledger", es)
+	return web.Render(c, fiber.StatusOK, web.T(c, "finance.ledger"), financev.LedgerPage(l))
+}
+
+// next is the URL of the page after es, keeping the filters; "" on the last page.
+func next(c *fiber.Ctx, path string, es []ledger.Entry) string {
+	if len(es) < pageSize {
+		return ""
+	}
+	last := es[len(es)-1].Cursor()
+	args := c.Context().QueryArgs()
+	var b strings.Builder
+	args.VisitAll(func(k, v []byte) {
+		if string(k) != "before" {
+			fmt.Fprintf(&b, "%s=%s&", k, v)
+		}
+	})
+	return fmt.Sprintf("%s?%sbefore=%d_%d", path, b.String(), last.At.UnixNano(), last.ID)
+}
+
+func exportQuery(c *fiber.Ctx) string {
+	args := c.Context().QueryArgs()
+	var parts []string
+	args.VisitAll(func(k, v []byte) {
+		if string(k) != "before" {
+			parts = append(parts, string(k)+"="+string(v))
+		}
+	})
+	return strings.Join(parts, "&")
+}
+
+func entries(es []ledger.Entry) []financev.Entry {
+	out := make([]financev.Entry, 0, len(es))
+	for _, e := range es {
+		out = append(out, financev.Entry{ID: int64(e.ID), At: e.CreatedAt, Account: int64(e.Account), Kind: string(e.Kind),
+			Owner: int64(e.Owner), Amount: e.Amount.String(), Reason: e.Reason, OrderRef: e.OrderRef, Transfer: int64(e.Transfer)})
+	}
+	return out
+}
+
+// Balances shows a client's or courier's balances with the entries behind them.
+func (h *Handlers) Balances(c *fiber.Ctx) error {
+	user := web.QueryInt64(c, "user")
+	b := financev.Balances{}
+	if user > 0 {
+		ctx := web.Ctx(c)
+		bal, err := ledger.Balances(ctx, h.Pool, ledger.UserID(user))
+		if err != nil {
+			return err
+		}
+		f, err := h.filter(c)
+		if err != nil {
+			return err
+		}
+		f.Limit = pageSize
+		es, err := ledger.Entries(ctx, h.Pool, f)
+		if err != nil {
+			return err
+		}
+		b = financev.Balances{User: itoa(user), Available: bal.Available.String(), Held: bal.Held.String(),
+			Deposit: bal.Deposit.String(), Promo: bal.Promo.String(), Entries: entries(es), NextURL: next(c, "/finance/balances", es)}
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "finance.balances"), financev.BalancesPage(b))
+}
+
+// Settings shows the commission rate and the tariff; finance may change them.
+func (h *Handlers) Settings(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	bp, err := settle.CommissionBP(ctx, h.Pool)
+	if err != nil {
+		return err
+	}
+	tariff, err := orders.LoadTariff(ctx, h.Pool)
+	if err != nil {
+		return err
+	}
+	s := financev.Settings{CommissionPercent: strconv.FormatFloat(float64(bp)/100, 'f', -1, 64),
+		CanEdit: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.FinanceEdit)}
+	for _, b := range tariff {
+		s.Bands = append(s.Bands, financev.Band{MaxGrams: b.MaxGrams, Price: ledger.Minor(b.Price).String()})
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "finance.settings"), financev.SettingsPage(s))
+}
+
+// SaveCommission sets the commission for new orders (a percentage with up to two decimals).
+func (h *Handlers) SaveCommission(c *fiber.Ctx) error {
+	pct, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(c.FormValue("percent")), ",", "."), 64)
+	if err != nil {
+		return apperr.InvalidField("commission", "finance.commission_range")
+	}
+	if err := SetCommission(web.Ctx(c), h.Pool, int(pct*100+0.5)); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "finance.saved")
+	return web.Redirect(c, "/finance/settings")
+}
+
+// SaveTariff replaces the tariff from lines "max_grams price".
+func (h *Handlers) SaveTariff(c *fiber.Ctx) error {
+	var bands orders.Tariff
+	for _, line := range strings.Split(c.FormValue("bands"), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 {
+			return apperr.InvalidField("tariff", "finance.tariff_band_invalid")
+		}
+		g, err1 := strconv.ParseInt(f[0], 10, 64)
+		p, err2 := parseMinor(f[1])
+		if err1 != nil || err2 != nil {
+			return apperr.InvalidField("tariff", "finance.tariff_band_invalid")
+		}
+		bands = append(bands, orders.Band{MaxGrams: g, Price: p})
+	}
+	if err := SetTariff(web.Ctx(c), h.Pool, bands); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "finance.saved")
+	return web.Redirect(c, "/finance/settings")
+}
+
+// parseMinor reads "95.00" or "95" as minor units.
+func parseMinor(s string) (int64, error) {
+	whole, frac, _ := strings.Cut(strings.ReplaceAll(s, ",", "."), ".")
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || len(frac) > 2 {
+		return 0, apperr.InvalidField("tariff", "finance.tariff_band_invalid")
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	return w*100 + f, nil
+}

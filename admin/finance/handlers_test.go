@@ -1,0 +1,98 @@
+package finance_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/orders"
+)
+
+// Finance follows one delivered order through its pages: the trial balance sums to zero, the
+// ledger browser finds the order's entries and exports them, the client's balances and statement
+// show the charge, the act is a PDF; the commission changes for new orders only, audited.
+func TestFinancePages(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	var client, courier int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT (SELECT id FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id LIMIT 1),
+		(SELECT id FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1)`).Scan(&client, &courier))
+	p, err := ledger.Platform(ctx, env.Pool)
+	require.NoError(t, err)
+	for _, u := range []int64{client, courier} {
+		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
+		require.NoError(t, err)
+		require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
+			_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: "test-topup:" + strconv.FormatInt(u, 10), Reason: "topup",
+				Legs: ledger.Move(p.GatewayClearing, ua.Available, 5000_00)})
+			return err
+		}))
+	}
+	var number string
+	require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO orders (client_id, courier_id, sender_name, sender_phone, sender_address,
+			recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost)
+		VALUES ($1, $2, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книга', 1500, 20000, 7500) RETURNING number`,
+		client, courier).Scan(&number))
+	for _, to := range []orders.Status{orders.Deal, orders.PickedUp, orders.Delivered} {
+		require.NoError(t, orders.Move(ctx, env.Pool, number, to, "", time.Now()))
+	}
+
+	fin := env.Login("finance@demo.postdesk")
+	r := fin.Get("/finance")
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, `<td class="num" id="trial-total">0.00</td>`)
+	require.Contains(t, r.Body, `<svg class="chart"`)
+	require.Contains(t, r.Body, `class="bar"`)
+
+	r = fin.Get("/finance/ledger?order=" + number)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, "order.delivered")
+	require.Contains(t, r.Body, "order.placed")
+	require.Contains(t, r.Body, "-75.00")
+	r = fin.Get("/finance/ledger.xlsx?order=" + number)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.True(t, strings.HasPrefix(r.Body, "PK"), "an xlsx is a zip")
+
+	uid := strconv.FormatInt(client, 10)
+	r = fin.Get("/finance/balances?user=" + uid)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, "4925.00") // 5000.00 − 75.00
+
+	today := time.Now().Format("2006-01-02")
+	r = fin.Get("/finance/statement?user=" + uid + "&from=" + today + "&to=" + today)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, `id="opening">0.00<`)
+	require.Contains(t, r.Body, `id="closing">4925.00<`)
+	r = fin.Get("/finance/statement.pdf?user=" + uid + "&from=" + today + "&to=" + today)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.True(t, strings.HasPrefix(r.Body, "%PDF"))
+	r = fin.Get("/finance/statement.xlsx?user=" + uid)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.True(t, strings.HasPrefix(r.Body, "PK"))
+
+	r = fin.PostForm("/finance/settings/commission", url.Values{"percent": {"12.5"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	bp, err := settle.CommissionBP(ctx, env.Pool)
+	require.NoError(t, err)
+	require.Equal(t, 1250, bp)
+	var audited int
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'finance.commission'`).Scan(&audited))
+	require.Equal(t, 1, audited)
+	require.Contains(t, fin.Get("/finance/settings").Body, `value="12.5"`)
+
+	// Support agents have no finance pages; leads read but do not edit.
+	require.Equal(t, http.StatusForbidden, env.Login("agent@demo.postdesk").Get("/finance").Status)
+	lead := env.Login("lead@demo.postdesk")
+	require.Equal(t, http.StatusOK, lead.Get("/finance/ledger").Status)
+	require.Equal(t, http.StatusForbidden, lead.PostForm("/finance/settings/commission", url.Values{"percent": {"1"}}).Status)
+}
