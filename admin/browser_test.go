@@ -128,7 +128,8 @@ func TestBrowserConfirmDialogAndToast(t *testing.T) {
 		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.toast`, chromedp.ByQuery),
 		chromedp.Text(`.toast`, &toast, chromedp.ByQuery),
-		chromedp.WaitVisible(`main h1 .status`, chromedp.ByQuery),
+		// The old page shows a status too: wait for the swapped-in one.
+		chromedp.WaitVisible(`main h1 .status.status-deleted`, chromedp.ByQuery),
 		chromedp.Text(`main h1 .status`, &state, chromedp.ByQuery),
 	)
 	require.NoError(t, err)
