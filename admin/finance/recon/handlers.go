@@ -47,6 +47,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "GET", Path: "/finance/reconciliation/:id<int>", Perm: rbac.ReconRead, Handler: h.Show},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/statement", Perm: rbac.ReconEdit, Handler: h.Upload},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/fetch", Perm: rbac.ReconEdit, Handler: h.Fetch},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/match", Perm: rbac.ReconEdit, Handler: h.Match},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/results/:rid<int>/resolve", Perm: rbac.ReconEdit, Handler: h.Resolve},
 		{Method: "GET", Path: "/finance/reconciliation/:id<int>/export.xlsx", Perm: rbac.ReconRead, Handler: h.Export},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/close", Perm: rbac.ReconClose, Handler: h.Close},
@@ -304,6 +305,19 @@ func (h *Handlers) Fetch(c *fiber.Ctx) error {
 		return err
 	}
 	web.Toast(c, "success", "recon.ui.fetch_queued")
+	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
+}
+
+// Match runs matching again on the period's current statement (its resolutions start over).
+func (h *Handlers) Match(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := Rematch(web.Ctx(c), h.Pool, id); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "recon.ui.rematched")
 	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
 }
 

@@ -69,6 +69,9 @@ func TestReconciliationPages(t *testing.T) {
 		"GW-2,250.25,2.00,UAH,Approved,2020-01-01 11:00:00\n"
 	r = upload(t, c, period+"/statement", "statement.csv", csv)
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	st, _, _, err = recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.NotZero(t, st)
 
 	r = c.Get(period)
 	require.Equal(t, http.StatusOK, r.Status)
@@ -76,6 +79,14 @@ func TestReconciliationPages(t *testing.T) {
 	require.Contains(t, r.Body, "Matched: 0, exceptions: 2")
 	require.Regexp(t, `data-kind="missing_in_ledger"><th scope="row">Missing in the ledger</th><td class="num">2</td>`, r.Body)
 	require.Contains(t, r.Body, "GW-2")
+
+	// Matching again gives the same outcomes on a new statement.
+	r = c.PostForm(period+"/match", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	st2, _, _, err := recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.Greater(t, st2, st)
+	require.Contains(t, c.Get(period).Body, "Matched: 0, exceptions: 2")
 
 	x := c.Get(period + "/export.xlsx")
 	require.Equal(t, http.StatusOK, x.Status)
