@@ -217,7 +217,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
-	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
+	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: finance.JobsOf(d.River)})...)
 	routes = append(routes, financeweb.Routes(financeweb.Deps{Pool: d.Pool, River: d.River, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
 	return routes
 }

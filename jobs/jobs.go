@@ -48,6 +48,9 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	}
 	addAccountsDesk(workers, pool, opts)
 	addComplaintsDesk(workers, pool)
+	if err := addFinanceDesk(workers, pool, opts); err != nil {
+		return nil, err
+	}
 
 	cfg := &river.Config{
 		Logger:  opts.Log,

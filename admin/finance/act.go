@@ -28,12 +28,7 @@ func (h *Handlers) StatementPDF(c *fiber.Ctx) error {
 	if p.ID == 0 {
 		return apperr.InvalidField("user", "finance.user_required")
 	}
-	t := func(k string) string { return web.T(c, k) }
-	l := ActLabels{Title: t("finance.act_title"), Period: fmt.Sprintf("%s — %s", from.Format("02.01.2006"), to.Format("02.01.2006")),
-		Platform: t("finance.act_platform"), Counterparty: t("finance.act_counterparty"), Opening: t("finance.opening"),
-		Closing: t("finance.closing"), When: t("finance.when"), Reason: t("finance.reason"), Order: t("finance.order"),
-		Amount: t("finance.amount"), Balance: t("finance.balance"), Signature: t("finance.act_signature"), Stamp: t("finance.act_stamp"),
-		PageOf: t("finance.act_page_of")}
+	l := actLabels(func(k string) string { return web.T(c, k) }, from, to)
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, files.ContentDisposition("attachment", fmt.Sprintf("act-%d-%s.pdf", p.ID, to.Format("20060102"))))
 	return WriteAct(c.Response().BodyWriter(), l, p, st, h.Currency)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/orders"
@@ -24,6 +25,10 @@ type Handlers struct {
 	Enforcer *rbac.Enforcer
 	Loc      *time.Location
 	Currency string
+	// DataDir and Jobs make the reconciliation act in the background (admin/files); Jobs is nil
+	// in a process without River.
+	DataDir string
+	Jobs    files.Inserter
 }
 
 // Routes are the finance pages' routes.
@@ -36,6 +41,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "GET", Path: "/finance/statement", Perm: rbac.FinanceRead, Handler: h.Statement},
 		{Method: "GET", Path: "/finance/statement.xlsx", Perm: rbac.FinanceRead, Handler: h.StatementXLSX},
 		{Method: "GET", Path: "/finance/statement.pdf", Perm: rbac.FinanceRead, Handler: h.StatementPDF},
+		{Method: "POST", Path: "/finance/statement/act", Perm: rbac.FinanceRead, Handler: h.QueueAct},
 		{Method: "GET", Path: "/finance/settings", Perm: rbac.FinanceRead, Handler: h.Settings},
 		{Method: "POST", Path: "/finance/settings/commission", Perm: rbac.FinanceEdit, Handler: h.SaveCommission},
 		{Method: "POST", Path: "/finance/settings/tariff", Perm: rbac.FinanceEdit, Handler: h.SaveTariff},

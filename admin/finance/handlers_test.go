@@ -2,6 +2,8 @@ package finance_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/finance"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/orders"
@@ -76,6 +80,27 @@ func TestFinancePages(t *testing.T) {
 	r = fin.Get("/finance/statement.pdf?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "%PDF"))
+	// The act as a background job with progress: queued by the page, made by the worker.
+	r = fin.PostForm("/finance/statement/act", url.Values{"user": {uid}, "from": {today}, "to": {today}})
+	require.Equal(t, http.StatusAccepted, r.Status, r.Body)
+	var raw []byte
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT args FROM river_job WHERE kind = 'finance_act'`).Scan(&raw))
+	var args finance.ActArgs
+	require.NoError(t, json.Unmarshal(raw, &args))
+	store, err := files.Open(ctx, env.Pool, env.Config.DataDir)
+	require.NoError(t, err)
+	require.NoError(t, (&finance.Env{Pool: env.Pool, Files: store, Loc: time.UTC, Currency: "UAH"}).RunAct(ctx, args))
+	f, err := store.Get(ctx, args.FileID)
+	require.NoError(t, err)
+	require.Equal(t, files.Done, f.State)
+	rc, err := store.Read(ctx, f, false)
+	require.NoError(t, err)
+	head := make([]byte, 4)
+	_, err = io.ReadFull(rc, head)
+	require.NoError(t, err)
+	rc.Close()
+	require.Equal(t, "%PDF", string(head))
+
 	r = fin.Get("/finance/statement.xlsx?user=" + uid)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "PK"))
