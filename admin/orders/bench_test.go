@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -288,6 +289,15 @@ type memWatch struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	peakHeap uint64
+	cpu      time.Duration
+}
+
+// cpuTime is the CPU time this process has used: on a shared machine it says how much work a job
+// took, whatever else was running.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func watchMemory() *memWatch {
@@ -295,7 +305,7 @@ func watchMemory() *memWatch {
 	debug.FreeOSMemory()
 	// Writing 5 to clear_refs resets VmHWM, so the peak covers only what follows (Linux ≥ 4.0).
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	m := &memWatch{stop: make(chan struct{})}
+	m := &memWatch{stop: make(chan struct{}), cpu: cpuTime()}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -318,6 +328,12 @@ func watchMemory() *memWatch {
 func (m *memWatch) report(b *testing.B) {
 	close(m.stop)
 	m.wg.Wait()
+	b.ReportMetric((cpuTime() - m.cpu).Seconds(), "cpu-s")
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f, err := strconv.ParseFloat(strings.Fields(string(load))[0], 64); err == nil {
+			b.ReportMetric(f, "loadavg")
+		}
+	}
 	b.ReportMetric(float64(m.peakHeap)/(1<<20), "peak-heap-MB")
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
 		for _, line := range strings.Split(string(status), "\n") {
