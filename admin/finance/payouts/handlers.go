@@ -95,9 +95,29 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 }
 
 // New is the empty request form; ?account= fills the account.
+// As the account number is typed, htmx asks again and the form shows the override reason when
+// the account's card is in another name.
 func (h *Handlers) New(c *fiber.Ctx) error {
-	f := payoutsv.Form{Account: c.Query("account"), CanOverride: h.can(c, rbac.PayoutsOverride)}
+	f := payoutsv.Form{Account: strings.TrimSpace(c.Query("account")), Amount: c.Query("amount"), Override: c.Query("override"),
+		CanOverride: h.can(c, rbac.PayoutsOverride)}
+	f.ShowOverride = f.Override != "" || h.mismatch(c, f.Account)
+	if web.IsHTMX(c) && c.Get("HX-Target") == "payout-form" {
+		return web.Fragment(c, fiber.StatusOK, payoutsv.NewForm(f))
+	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "payouts.ui.new"), payoutsv.NewPage(f))
+}
+
+// mismatch tells whether the account's saved card is in a name other than the account holder's.
+func (h *Handlers) mismatch(c *fiber.Ctx, account string) bool {
+	id, err := strconv.ParseInt(account, 10, 64)
+	if err != nil || id <= 0 {
+		return false
+	}
+	var name, holder string
+	if err := h.Pool.QueryRow(web.Ctx(c), `SELECT name, coalesce(card_holder, '') FROM accounts WHERE id = $1`, id).Scan(&name, &holder); err != nil {
+		return false
+	}
+	return holder != "" && !HolderMatches(holder, name)
 }
 
 // ParseMajor reads an amount in major units with at most two decimals ("1234.5", "1234,50") as minor units.
@@ -132,7 +152,7 @@ func ParseMajor(s string) (int64, bool) {
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	f := payoutsv.Form{Account: strings.TrimSpace(c.FormValue("account")), Amount: strings.TrimSpace(c.FormValue("amount")),
 		Override: strings.TrimSpace(c.FormValue("override")), CanOverride: h.can(c, rbac.PayoutsOverride), Errors: map[string]string{}}
-	f.ShowOverride = f.Override != ""
+	f.ShowOverride = f.Override != "" || h.mismatch(c, f.Account)
 	account, err := strconv.ParseInt(f.Account, 10, 64)
 	if err != nil || account <= 0 {
 		f.Errors["account"] = web.T(c, "payouts.ui.account_invalid")

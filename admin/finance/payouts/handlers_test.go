@@ -57,6 +57,15 @@ func TestPayoutPages(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NotZero(t, user)
+
+	// A card in another name: the form asks for the override reason.
+	var stranger string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id::text FROM accounts WHERE card_token IS NOT NULL AND id <> $1 ORDER BY id LIMIT 1`, user).Scan(&stranger))
+	_, err = env.Pool.Exec(ctx, `UPDATE accounts SET card_holder = 'SOMEONE ELSE' WHERE id = $1::bigint`, stranger)
+	require.NoError(t, err)
+	r = c.Get("/finance/payouts/new?account=" + stranger)
+	require.Contains(t, r.Body, `id="override"`)
+	require.NotContains(t, c.Get("/finance/payouts/new?account="+strconv.FormatInt(user, 10)).Body, `id="override"`)
 	plat, err := ledger.Platform(ctx, env.Pool)
 	require.NoError(t, err)
 	ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(user))
