@@ -97,7 +97,7 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 		}
 		v := web.Actor(c).View
 		for _, n := range list {
-			d.Notices = append(d.Notices, accountsv.NoticeRow{ID: n.ID, Channel: string(n.Channel), Address: MaskAddress(v, string(n.Channel), n.Address),
+			d.Notices = append(d.Notices, accountsv.NoticeRow{ID: n.ID, Channel: string(n.Channel), Address: notify.MaskAddress(v, n.Channel, n.Address),
 				Template: n.Template, Status: n.Status, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt})
 		}
 	}
@@ -111,15 +111,6 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 	}
 	edit(&d)
 	return web.Render(c, status, a.Name, accountsv.Page(d))
-}
-
-// MaskAddress shows a notice's address as the viewer may see the account's e-mail or phone.
-func MaskAddress(v rbac.View, channel, address string) string {
-	field := "email"
-	if channel == string(notify.SMS) {
-		field = "phone"
-	}
-	return v.Apply(Record, field, address)
 }
 
 func blockRow(b Block, now time.Time) accountsv.BlockRow {

@@ -34,13 +34,18 @@ func Routes(h *Handlers) []web.Route {
 	}
 }
 
-// maskAddress shows an address as the viewer may see the account's e-mail or phone.
-func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
+// MaskAddress shows a notice's address as the viewer may see the account's e-mail or phone
+// (field rules follow personal data into the outbox).
+func MaskAddress(v rbac.View, channel Channel, address string) string {
 	field := "email"
 	if channel == SMS {
 		field = "phone"
 	}
-	return web.Actor(c).View.Apply("account", field, address)
+	return v.Apply("account", field, address)
+}
+
+func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
+	return MaskAddress(web.Actor(c).View, channel, address)
 }
 
 func toRow(c *fiber.Ctx, r Row) notifyv.Row {
