@@ -109,6 +109,11 @@ func TestEnterOrderByHand(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&client))
 	require.NoError(t, env.Pool.QueryRow(ctx, `UPDATE accounts SET status = 'blocked' WHERE id = (SELECT id FROM accounts WHERE kind = 'client' AND id <> $1 ORDER BY id LIMIT 1) RETURNING id`, client).Scan(&blocked))
 	agent := env.Login("agent@demo.postdesk")
+	r0 := agent.PostForm("/orders", url.Values{"weight": {"abc"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r0.Status)
+	require.Contains(t, r0.Body, "Not a number.")
+	require.Equal(t, 9, strings.Count(r0.Body, "Required."), "every empty required field is flagged at once")
+
 	form := url.Values{"client_id": {itoa(blocked)}, "sender_name": {"Олена Коваленко"}, "sender_phone": {"050 123 45 67"},
 		"sender_address": {"Київ, Хрещатик 1"}, "recipient_name": {"Әлия Нұрланқызы"}, "recipient_phone": {"12"},
 		"recipient_address": {"Алматы"}, "item": {"Книги"}, "weight": {"1,5"}, "declared_value": {"1200.50"}}

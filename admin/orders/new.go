@@ -57,7 +57,15 @@ func (h *Handlers) form(c *fiber.Ctx, value func(string) string, fe FieldErrors)
 // Create enters the order; a form with mistakes comes back with each one under its field.
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	in, fe := h.parseForm(c.FormValue)
-	if len(fe) == 0 {
+	if len(fe) > 0 {
+		// Show every mistake at once, not only the ones found while reading the numbers.
+		in.Normalize()
+		for k, v := range in.Validate(nowUTC()) {
+			if _, ok := fe[k]; !ok {
+				fe[k] = v
+			}
+		}
+	} else {
 		o, err := Create(web.Ctx(c), h.Pool, in, nowUTC())
 		if err == nil {
 			web.Toast(c, "success", "orders.created", "Number", o.Number)
