@@ -109,7 +109,11 @@ type UserBalances struct {
 
 // Balances returns the user's balances; a user with no ledger accounts yet has zeros.
 func Balances(ctx context.Context, q db.Querier, user UserID) (UserBalances, error) {
-	rows, err := q.Query(ctx, `SELECT kind, balance FROM ledger_accounts WHERE owner_account_id = $1`, user)
+	rows, err := q.Query(ctx, `
+		SELECT a.kind, sum(b.balance)::bigint
+		FROM ledger_accounts a JOIN ledger_balances b ON b.ledger_account_id = a.id
+		WHERE a.owner_account_id = $1
+		GROUP BY a.kind`, user)
 	if err != nil {
 		return UserBalances{}, err
 	}

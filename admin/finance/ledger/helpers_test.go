@@ -70,7 +70,7 @@ func (f *fixture) topUp(t testing.TB, to ledger.AccountID, amount ledger.Minor) 
 func (f *fixture) balance(t testing.TB, id ledger.AccountID) ledger.Minor {
 	t.Helper()
 	var b ledger.Minor
-	require.NoError(t, f.pool.QueryRow(context.Background(), `SELECT balance FROM ledger_accounts WHERE id = $1`, id).Scan(&b))
+	require.NoError(t, f.pool.QueryRow(context.Background(), `SELECT sum(balance) FROM ledger_balances WHERE ledger_account_id = $1`, id).Scan(&b))
 	return b
 }
 

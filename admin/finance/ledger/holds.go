@@ -59,41 +59,14 @@ func PlaceHold(ctx context.Context, tx pgx.Tx, req HoldRequest) (HoldResult, err
 	if req.Amount <= 0 {
 		return HoldResult{}, apperr.InvalidField("amount", "a hold must be for a positive amount")
 	}
-	if req.From == req.To {
-		return HoldResult{}, apperr.New(apperr.Invalid, "a hold moves money between two accounts")
-	}
 	t := TransferRequest{Key: req.Key, Reason: req.Reason, Legs: Move(req.From, req.To, req.Amount),
 		Links: req.Links, CreatedBy: req.CreatedBy}
 	if err := t.validate(); err != nil {
 		return HoldResult{}, err
 	}
-	res, err := post(ctx, tx, t, t.hash("hold"), func(acc map[AccountID]lockedAccount) error {
-		from, to := acc[req.From], acc[req.To]
-		switch {
-		case from.kind != UserAvailable && from.kind != Promo:
-			return apperr.New(apperr.Invalid, "a hold takes money from an available or promo account")
-		case to.kind != UserHeld && to.kind != CourierDeposit:
-			return apperr.New(apperr.Invalid, "a hold puts money into a held or deposit account")
-		case from.owner != to.owner:
-			return apperr.New(apperr.Invalid, "a hold keeps money with its owner")
-		}
-		return nil
-	})
-	if err != nil {
-		return HoldResult{}, err
-	}
-	if res.Replayed {
-		h, err := holdBy(ctx, tx, "h.idempotency_key = $1", req.Key)
-		return HoldResult{Hold: h.Hold, Transfer: res}, err
-	}
-	h, err := collectHold(tx.Query(ctx, `
-		INSERT INTO ledger_holds AS h (idempotency_key, source_account_id, held_account_id, amount, place_transfer_id, order_ref, created_at)
-		VALUES ($1, $2, $3, $4, $5, nullif($6, ''), $7)
-		RETURNING `+holdColumns, req.Key, req.From, req.To, req.Amount, res.ID, req.OrderRef, res.CreatedAt))
-	if err != nil {
-		return HoldResult{}, fmt.Errorf("ledger: record hold %q: %w", req.Key, err)
-	}
-	return HoldResult{Hold: h.Hold, Transfer: res}, nil
+	return holdCall(tx.QueryRow(ctx, `SELECT `+resultColumns+` FROM ledger_place_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) r`,
+		req.Key, t.hash("hold"), req.From, req.To, req.Amount, req.Reason,
+		req.OrderRef, req.ComplaintID, req.PayoutID, req.CreatedBy), req.Key, 0)
 }
 
 // CaptureRequest sends a hold's whole amount to its destinations, e.g. the courier's share and the
@@ -119,17 +92,11 @@ func CaptureHold(ctx context.Context, tx pgx.Tx, req CaptureRequest) (HoldResult
 			return HoldResult{}, apperr.New(apperr.Invalid, "capture amounts must be positive")
 		}
 	}
-	return resolve(ctx, tx, req.Hold, HoldCaptured, func(h Hold) (TransferRequest, error) {
-		var sum Minor
-		for _, l := range req.To {
-			sum += l.Amount
-		}
-		if sum != h.Amount {
-			return TransferRequest{}, apperr.Errorf(apperr.Invalid, "a capture takes the whole hold: %s, not %s", h.Amount, sum)
-		}
-		legs := append([]Leg{{Account: h.To, Amount: -h.Amount}}, req.To...)
-		return TransferRequest{Key: req.Key, Reason: req.Reason, Legs: legs, Links: req.Links, CreatedBy: req.CreatedBy}, nil
-	})
+	if _, _, err := sumLegs(req.To); err != nil {
+		return HoldResult{}, err
+	}
+	return resolve(ctx, tx, req.Hold, HoldCaptured,
+		TransferRequest{Key: req.Key, Reason: req.Reason, Legs: req.To, Links: req.Links, CreatedBy: req.CreatedBy})
 }
 
 // ReleaseRequest returns a hold's money to where it came from.
@@ -144,103 +111,92 @@ type ReleaseRequest struct {
 
 // ReleaseHold resolves an open hold by returning it; see CaptureHold for retries and conflicts.
 func ReleaseHold(ctx context.Context, tx pgx.Tx, req ReleaseRequest) (HoldResult, error) {
-	return resolve(ctx, tx, req.Hold, HoldReleased, func(h Hold) (TransferRequest, error) {
-		return TransferRequest{Key: req.Key, Reason: req.Reason, Legs: Move(h.To, h.From, h.Amount),
-			Links: req.Links, CreatedBy: req.CreatedBy}, nil
-	})
+	return resolve(ctx, tx, req.Hold, HoldReleased,
+		TransferRequest{Key: req.Key, Reason: req.Reason, Links: req.Links, CreatedBy: req.CreatedBy})
 }
 
-// resolve locks the hold, so two resolutions of one hold queue up and the second sees the first,
-// then posts the transfer build makes and marks the hold resolved.
-func resolve(ctx context.Context, tx pgx.Tx, id HoldID, to HoldState, build func(Hold) (TransferRequest, error)) (HoldResult, error) {
-	h, err := holdBy(ctx, tx, "h.id = $1 FOR UPDATE OF h", id)
-	if err != nil {
+// resolve captures or releases a hold; t carries the key, reason, links and, for a capture, the
+// destinations. The database locks the hold first, so two resolutions of one hold queue up and the
+// second sees the first.
+func resolve(ctx context.Context, tx pgx.Tx, id HoldID, to HoldState, t TransferRequest) (HoldResult, error) {
+	if err := validateKeyReason(t.Key, t.Reason); err != nil {
 		return HoldResult{}, err
 	}
-	t, err := build(h.Hold)
-	if err != nil {
-		return HoldResult{}, err
-	}
-	if t.OrderRef == "" && t.ComplaintID == 0 && t.PayoutID == 0 {
-		t.OrderRef = h.OrderRef
-	}
-	if err := t.validate(); err != nil {
-		return HoldResult{}, err
-	}
-	// The hold and the outcome are part of the content: a key cannot capture one hold and then
+	accounts, amounts := splitLegs(t.Legs)
+	// The hold and the outcome are part of the content: one key cannot capture a hold and then
 	// release it, or capture another.
-	hash := t.hash(fmt.Sprintf("%s:%d", to, h.ID))
+	hash := t.hash(fmt.Sprintf("%s:%d", to, id))
+	return holdCall(tx.QueryRow(ctx, `SELECT `+resultColumns+` FROM ledger_resolve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) r`,
+		id, to, t.Key, hash, t.Reason, accounts, amounts, t.OrderRef, t.ComplaintID, t.PayoutID, t.CreatedBy), t.Key, id)
+}
 
-	if h.State != HoldOpen {
-		if h.resolveKey != t.Key {
-			return HoldResult{}, apperr.Errorf(apperr.Conflict, "hold %d is already %s", h.ID, h.State)
-		}
-		// The same key again: a retry if the content matches, a conflict if not.
-		res, err := post(ctx, tx, t, hash, nil)
-		return HoldResult{Hold: h.Hold, Transfer: res}, err
-	}
+// resultColumns reads a hold function's answer; every hold column is NULL when there is no hold.
+const resultColumns = `r.outcome, coalesce(r.account, 0), coalesce(r.transfer, 0), r.posted_at,
+	coalesce((r.hold).id, 0), coalesce((r.hold).idempotency_key, ''), coalesce((r.hold).source_account_id, 0),
+	coalesce((r.hold).held_account_id, 0), coalesce((r.hold).amount, 0), coalesce((r.hold).state, ''),
+	coalesce((r.hold).place_transfer_id, 0), coalesce((r.hold).resolve_transfer_id, 0), coalesce((r.hold).order_ref, ''),
+	(r.hold).created_at, (r.hold).resolved_at`
 
-	res, err := post(ctx, tx, t, hash, nil)
+// holdCall scans a hold function's answer into the hold and its transfer, or the error it means.
+// id is the hold being resolved, 0 when placing one.
+func holdCall(row pgx.Row, key string, id HoldID) (HoldResult, error) {
+	var (
+		o                 outcome
+		h                 Hold
+		created, resolved *time.Time
+	)
+	err := row.Scan(&o.code, &o.account, &o.transfer.ID, &o.postedAt,
+		&h.ID, &h.Key, &h.From, &h.To, &h.Amount, &h.State, &h.PlaceTransfer, &h.ResolveTransfer, &h.OrderRef, &created, &resolved)
 	if err != nil {
-		return HoldResult{}, err
+		return HoldResult{}, fmt.Errorf("ledger: hold %q: %w", key, err)
 	}
-	if res.Replayed {
-		// The key was posted, yet the hold we hold locked is open: the key belongs to another movement.
-		return HoldResult{}, apperr.Errorf(apperr.Conflict, "idempotency key %q was already used for a different transfer", t.Key)
+	if created != nil {
+		h.CreatedAt = *created
 	}
-	h, err = collectHold(tx.Query(ctx, `
-		UPDATE ledger_holds AS h SET state = $2, resolve_transfer_id = $3, resolved_at = $4
-		WHERE id = $1 AND state = 'open'
-		RETURNING `+holdColumns, h.ID, to, res.ID, res.CreatedAt))
-	if err != nil {
-		return HoldResult{}, fmt.Errorf("ledger: resolve hold %d: %w", id, err)
+	if resolved != nil {
+		h.ResolvedAt = *resolved
 	}
-	return HoldResult{Hold: h.Hold, Transfer: res}, nil
+	switch o.code {
+	case "hold_not_found":
+		return HoldResult{}, apperr.Errorf(apperr.NotFound, "hold %d not found", id)
+	case "hold_resolved":
+		return HoldResult{Hold: h}, apperr.Errorf(apperr.Conflict, "hold %d is already %s", h.ID, h.State)
+	case "capture_amount":
+		return HoldResult{}, apperr.Errorf(apperr.Invalid, "a capture takes the whole hold: %s", h.Amount)
+	}
+	res, err := o.result(key)
+	return HoldResult{Hold: h, Transfer: res}, err
 }
 
 // GetHold returns a hold by id.
 func GetHold(ctx context.Context, q db.Querier, id HoldID) (Hold, error) {
-	h, err := holdBy(ctx, q, "h.id = $1", id)
-	return h.Hold, err
+	return holdBy(ctx, q, "id = $1", id)
 }
 
 // HoldByKey returns the hold placed under key.
 func HoldByKey(ctx context.Context, q db.Querier, key string) (Hold, error) {
-	h, err := holdBy(ctx, q, "h.idempotency_key = $1", key)
-	return h.Hold, err
+	return holdBy(ctx, q, "idempotency_key = $1", key)
 }
 
-const holdColumns = `h.id, h.idempotency_key, h.source_account_id, h.held_account_id, h.amount, h.state,
-	h.place_transfer_id, coalesce(h.resolve_transfer_id, 0), coalesce(h.order_ref, ''), h.created_at,
-	h.resolved_at,
-	coalesce((SELECT idempotency_key FROM ledger_transfers WHERE id = h.resolve_transfer_id), '')`
-
-// holdRow is a hold with the key of the transfer that resolved it.
-type holdRow struct {
-	Hold
-	resolveKey string
-}
-
-func holdBy(ctx context.Context, q db.Querier, where string, arg any) (holdRow, error) {
-	h, err := collectHold(q.Query(ctx, `SELECT `+holdColumns+` FROM ledger_holds AS h WHERE `+where, arg))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return holdRow{}, apperr.Errorf(apperr.NotFound, "hold %v not found", arg)
-	}
-	return h, err
-}
-
-func collectHold(rows pgx.Rows, err error) (holdRow, error) {
+func holdBy(ctx context.Context, q db.Querier, where string, arg any) (Hold, error) {
+	rows, err := q.Query(ctx, `SELECT id, idempotency_key, source_account_id, held_account_id, amount, state,
+		place_transfer_id, coalesce(resolve_transfer_id, 0), coalesce(order_ref, ''), created_at, resolved_at
+		FROM ledger_holds WHERE `+where, arg)
 	if err != nil {
-		return holdRow{}, err
+		return Hold{}, err
 	}
-	return pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (holdRow, error) {
-		var h holdRow
+	h, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (Hold, error) {
+		var h Hold
 		var resolved *time.Time
 		err := row.Scan(&h.ID, &h.Key, &h.From, &h.To, &h.Amount, &h.State, &h.PlaceTransfer,
-			&h.ResolveTransfer, &h.OrderRef, &h.CreatedAt, &resolved, &h.resolveKey)
+			&h.ResolveTransfer, &h.OrderRef, &h.CreatedAt, &resolved)
 		if resolved != nil {
 			h.ResolvedAt = *resolved
 		}
 		return h, err
 	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Hold{}, apperr.Errorf(apperr.NotFound, "hold %v not found", arg)
+	}
+	return h, err
 }

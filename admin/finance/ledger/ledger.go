@@ -8,10 +8,13 @@
 // available balance is positive when the user has money; gateway_clearing runs negative as money
 // comes in from outside. All balances together always sum to zero.
 //
-// The database enforces what must never break, whatever code writes to it (migrations/003_ledger.sql):
-// balanced transfers posted in one statement, balances moved only by entries, no update or delete of
-// posted rows, holds resolved once. This package adds the locking order, the limits with errors a
-// user can act on, and idempotency.
+// Each write is one call of a PL/pgSQL function (migrations/003_ledger.sql: ledger_post,
+// ledger_place_hold, ledger_resolve_hold), so it costs one round trip: locking, limits,
+// idempotency and the rows happen there. This package validates requests, fingerprints them for
+// idempotency, and turns the functions' answers into errors a user can act on. The database also
+// refuses, whoever writes: changing or deleting posted transfers, entries and holds, a transfer
+// that does not balance when its transaction commits, entries added to a posted transfer, and a
+// hold resolved twice.
 package ledger
 
 import "fmt"

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -221,9 +222,18 @@ func TestPostedRowsCannotChange(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT transfer_id, ledger_account_id FROM ledger_entries LIMIT 1`).Scan(&transfer, &account))
 	const (
 		appendOnly = "42501" // insufficient_privilege, raised by the guard triggers
-		unbalanced = "23514" // check_violation, raised by the posting trigger or a CHECK
+		check      = "23514" // check_violation: a CHECK, or ledger_transfer_balanced at commit
+		unique     = "23505"
+		foreign    = "23503"
 	)
 	tr, acc := strconv.FormatInt(transfer, 10), strconv.FormatInt(account, 10)
+	entry := func(leg, legs int, account string, amount int) string {
+		return fmt.Sprintf("(%s, %d, %d, %s, %d)", tr, leg, legs, account, amount)
+	}
+	const insertEntries = `INSERT INTO ledger_entries (transfer_id, leg, legs, ledger_account_id, amount) VALUES `
+	newTransfer := func(key string, amount, legs int) string {
+		return fmt.Sprintf(`INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount, legs) VALUES ('%s', '\x00', 'r', %d, %d)`, key, amount, legs)
+	}
 	refused := []struct{ sql, code string }{
 		{`UPDATE ledger_entries SET amount = amount * 2`, appendOnly},
 		{`DELETE FROM ledger_entries`, appendOnly},
@@ -231,15 +241,22 @@ func TestPostedRowsCannotChange(t *testing.T) {
 		{`UPDATE ledger_transfers SET reason = 'edited'`, appendOnly},
 		{`DELETE FROM ledger_transfers`, appendOnly},
 		{`TRUNCATE ledger_transfers CASCADE`, appendOnly},
-		// Balances move only by entries.
-		{`UPDATE ledger_accounts SET balance = balance + 1`, appendOnly},
 		{`DELETE FROM ledger_accounts`, appendOnly},
-		// Entries come with their transfer, balanced, in one statement.
-		{`INSERT INTO ledger_entries (transfer_id, ledger_account_id, amount) VALUES (` + tr + `, ` + acc + `, 5)`, unbalanced},
-		{`INSERT INTO ledger_entries (transfer_id, ledger_account_id, amount) VALUES (` + tr + `, ` + acc + `, 5), (` + tr + `, ` + acc + `, -5)`, unbalanced},
-		{`WITH t AS (INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount) VALUES ('x', '\x00', 'r', 5) RETURNING id)
-		  INSERT INTO ledger_entries (transfer_id, ledger_account_id, amount) SELECT id, ` + acc + `, 5 FROM t`, unbalanced},
-		{`INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount) VALUES ('y', '\x00', 'r', 0)`, unbalanced},
+		{`DELETE FROM ledger_balances`, appendOnly},
+		{`UPDATE ledger_accounts SET allow_negative = true`, appendOnly},
+		// A posted transfer takes no more entries, balanced or not.
+		{insertEntries + entry(3, 2, acc, 5), check},
+		{insertEntries + entry(1, 2, acc, 5) + ", " + entry(2, 2, acc, -5), unique},
+		{insertEntries + entry(3, 3, acc, 5) + ", " + entry(4, 4, acc, -5), foreign},
+		// A new transfer commits only with all its legs, balanced, of known accounts.
+		{newTransfer("no-entries", 5, 2), check},
+		{`WITH t AS (` + newTransfer("one-leg", 5, 2) + ` RETURNING id)
+		  INSERT INTO ledger_entries (transfer_id, leg, legs, ledger_account_id, amount) SELECT id, 1, 2, ` + acc + `, 5 FROM t`, check},
+		{`WITH t AS (` + newTransfer("unbalanced", 5, 2) + ` RETURNING id)
+		  INSERT INTO ledger_entries (transfer_id, leg, legs, ledger_account_id, amount) SELECT id, n, 2, ` + acc + `, 5 FROM t, generate_series(1, 2) n`, check},
+		{`WITH t AS (` + newTransfer("ghost", 5, 2) + ` RETURNING id)
+		  INSERT INTO ledger_entries (transfer_id, leg, legs, ledger_account_id, amount) SELECT id, n, 2, CASE n WHEN 1 THEN ` + acc + ` ELSE 999999 END, CASE n WHEN 1 THEN -5 ELSE 5 END FROM t, generate_series(1, 2) n`, check},
+		{newTransfer("zero", 0, 2), check},
 	}
 	for _, r := range refused {
 		_, err := f.pool.Exec(ctx, r.sql)
@@ -270,4 +287,41 @@ func TestUseCurrency(t *testing.T) {
 	f.topUp(t, c.Available, 10)
 	require.NoError(t, use("KZT"))
 	require.Error(t, use("UAH"))
+}
+
+// CheckInvariants must see what the database cannot refuse: a balance row written directly, and
+// what an owner can force by switching a trigger off.
+func TestCheckInvariantsFindsTampering(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	_, c := f.user(t, "client")
+	_, k := f.user(t, "courier")
+	f.topUp(t, c.Available, 1_000)
+	require.NoError(t, f.tx(t, func(tx pgx.Tx) error {
+		_, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: "h", From: c.Available, To: c.Held, Amount: 100, Reason: "order.placed"})
+		return err
+	}))
+	f.requireSound(t)
+
+	tamper := []string{
+		fmt.Sprintf(`UPDATE ledger_balances SET balance = -5 WHERE ledger_account_id = %d`, k.Available),
+		fmt.Sprintf(`UPDATE ledger_balances SET balance = balance + 7 WHERE ledger_account_id = %d`, c.Held),
+		`ALTER TABLE ledger_transfers DISABLE TRIGGER ledger_transfer_balanced`,
+		`INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount, legs) VALUES ('lonely', '\x00', 'r', 5, 2)`,
+		`INSERT INTO ledger_holds (idempotency_key, source_account_id, held_account_id, amount, place_transfer_id)
+		 SELECT 'fake', source_account_id, held_account_id, 100, place_transfer_id + 1 FROM ledger_holds`,
+	}
+	for _, sql := range tamper {
+		_, err := f.pool.Exec(ctx, sql)
+		require.NoError(t, err, sql)
+	}
+	v, err := ledger.CheckInvariants(ctx, f.pool)
+	require.NoError(t, err)
+	rules := map[string]bool{}
+	for _, x := range v {
+		rules[x.Rule] = true
+	}
+	require.Equal(t, map[string]bool{ledger.RuleTotal: true, ledger.RuleBalance: true, ledger.RuleNegative: true,
+		ledger.RuleTransfer: true, ledger.RuleHeld: true, ledger.RuleHoldEntries: true}, rules, "%v", v)
 }
