@@ -2,6 +2,7 @@ package moderation
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,6 +24,7 @@ type Handlers struct {
 func Routes(h *Handlers) []web.Route {
 	return []web.Route{
 		{Method: "GET", Path: "/moderation", Perm: rbac.ModerationRead, Handler: h.Queue},
+		{Method: "POST", Path: "/moderation", Perm: rbac.ModerationWork, Handler: h.Open},
 		{Method: "GET", Path: "/moderation/:id<int>", Perm: rbac.ModerationRead, Handler: h.Show},
 		{Method: "POST", Path: "/moderation/:id<int>/notes", Perm: rbac.ModerationWork, Handler: h.Note},
 		{Method: "POST", Path: "/moderation/:id<int>/decide", Perm: rbac.ModerationWork, Handler: h.Decide},
@@ -41,7 +43,12 @@ func (h *Handlers) Queue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := moderationv.Queue{State: state}
+	q := moderationv.Queue{State: state, CanWork: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.ModerationWork)}
+	for _, r := range Reasons {
+		if r != "overdue" { // the sweep's alone
+			q.Reasons = append(q.Reasons, r)
+		}
+	}
 	for _, cs := range cases {
 		q.Cases = append(q.Cases, view(cs))
 	}
@@ -49,6 +56,16 @@ func (h *Handlers) Queue(c *fiber.Ctx) error {
 		q.NextURL = "/moderation?state=" + state + "&after=" + strconv.FormatInt(cases[len(cases)-1].ID, 10)
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "moderation.title"), moderationv.QueuePage(q))
+}
+
+// Open puts an order into moderation: a courier's cancellation, a cancellation after pickup, a
+// weight dispute, or staff's own reason.
+func (h *Handlers) Open(c *fiber.Ctx) error {
+	id, err := Open(web.Ctx(c), h.Pool, strings.TrimSpace(c.FormValue("number")), c.FormValue("reason"), time.Now())
+	if err != nil {
+		return err
+	}
+	return web.Redirect(c, "/moderation/"+strconv.FormatInt(id, 10))
 }
 
 // Show is a case with its notes, the parties' balances and the forms to work it.

@@ -73,6 +73,22 @@ func TestModerationPages(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, after)
 
+	// A courier cancels before pickup: the agent opens the case and finds it was the courier's fault.
+	second := f.dealt(t, time.Now().Add(time.Hour))
+	var number string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT number FROM orders WHERE id = $1`, second).Scan(&number))
+	courierBefore, err := ledger.Balances(ctx, env.Pool, f.courier)
+	require.NoError(t, err)
+	r = agent.PostForm("/moderation", url.Values{"number": {number}, "reason": {"courier_cancel_before_pickup"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	r = agent.PostForm(r.Location+"/decide", url.Values{"outcome": {"courier_fault"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(t, string(orders.Cancelled), f.status(t, second))
+	courierAfter, err := ledger.Balances(ctx, env.Pool, f.courier)
+	require.NoError(t, err)
+	require.Equal(t, courierBefore.Available+courierBefore.Deposit-10_00, courierAfter.Available) // 20 % of C = 50.00
+	require.Equal(t, courierBefore.Deposit-250_00, courierAfter.Deposit)
+
 	fin := env.Login("finance@demo.postdesk")
 	require.Equal(t, http.StatusOK, fin.Get(path).Status)
 	require.Equal(t, http.StatusForbidden, fin.PostForm(path+"/notes", url.Values{"kind": {"contact"}, "body": {"x"}}).Status)
