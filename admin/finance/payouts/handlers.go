@@ -182,6 +182,9 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 			}
 		}
 	}
+	if web.IsHTMX(c) {
+		return web.Fragment(c, fiber.StatusUnprocessableEntity, payoutsv.NewForm(f))
+	}
 	return web.Render(c, fiber.StatusUnprocessableEntity, web.T(c, "payouts.ui.new"), payoutsv.NewPage(f))
 }
 
