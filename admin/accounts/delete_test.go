@@ -96,7 +96,9 @@ func TestDeletionWithFinanceOverride(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Error(t, f.tx(t, func(tx pgx.Tx) error { return accounts.DeleteOverrideTx(ctx, tx, id, "") }), "a note is required")
-	require.NoError(t, f.tx(t, func(tx pgx.Tx) error { return accounts.DeleteOverrideTx(ctx, tx, id, "5.00 cannot be paid out: card closed") }))
+	require.NoError(t, f.tx(t, func(tx pgx.Tx) error {
+		return accounts.DeleteOverrideTx(ctx, tx, id, "5.00 cannot be paid out: card closed")
+	}))
 	require.NoError(t, f.tx(t, func(tx pgx.Tx) error { return accounts.DeleteTx(ctx, tx, id, "closed business") }))
 
 	var balance int64
