@@ -158,8 +158,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, n int, seed uint64) error {
 		INSERT INTO order_status_history (order_id, at, from_status, to_status, note)
 		SELECT o.id, o.created_at + (s.i - 1) * interval '7 hours', CASE WHEN s.i > 1 THEN p.steps[s.i - 1] END, p.steps[s.i], ''
 		FROM orders o JOIN paths p ON p.status = o.status, LATERAL generate_subscripts(p.steps, 1) s(i)
-		WHERE o.id > $1
-		ORDER BY o.id, s.i`, firstID)
+		WHERE o.id > $1`, firstID)
 	if err != nil {
 		return fmt.Errorf("orders seed history: %w", err)
 	}

@@ -495,11 +495,11 @@ type HistoryEntry struct {
 	Note      string
 }
 
-// History returns an order's status changes, oldest first.
+// History returns an order's status changes, oldest first (by time, then by entry).
 func History(ctx context.Context, q db.Querier, orderID int64) ([]HistoryEntry, error) {
 	rows, err := q.Query(ctx, `SELECT h.at, coalesce(s.name, ''), coalesce(h.from_status, ''), h.to_status, h.note
 		FROM order_status_history h LEFT JOIN staff s ON s.id = h.staff_id
-		WHERE h.order_id = $1 ORDER BY h.id`, orderID)
+		WHERE h.order_id = $1 ORDER BY h.at, h.id`, orderID)
 	if err != nil {
 		return nil, err
 	}
