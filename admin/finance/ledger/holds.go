@@ -64,9 +64,7 @@ func PlaceHold(ctx context.Context, tx pgx.Tx, req HoldRequest) (HoldResult, err
 	if err := t.validate(); err != nil {
 		return HoldResult{}, err
 	}
-	return holdCall(tx.QueryRow(ctx, `SELECT `+resultColumns+` FROM ledger_place_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) r`,
-		req.Key, t.hash("hold"), req.From, req.To, req.Amount, req.Reason,
-		req.OrderRef, req.ComplaintID, req.PayoutID, req.CreatedBy), req.Key, 0)
+	return post(ctx, tx, "hold", 0, t, t.hash("hold"))
 }
 
 // CaptureRequest sends a hold's whole amount to its destinations, e.g. the courier's share and the
@@ -95,7 +93,7 @@ func CaptureHold(ctx context.Context, tx pgx.Tx, req CaptureRequest) (HoldResult
 	if _, _, err := sumLegs(req.To); err != nil {
 		return HoldResult{}, err
 	}
-	return resolve(ctx, tx, req.Hold, HoldCaptured,
+	return resolve(ctx, tx, req.Hold, "capture",
 		TransferRequest{Key: req.Key, Reason: req.Reason, Legs: req.To, Links: req.Links, CreatedBy: req.CreatedBy})
 }
 
@@ -111,61 +109,20 @@ type ReleaseRequest struct {
 
 // ReleaseHold resolves an open hold by returning it; see CaptureHold for retries and conflicts.
 func ReleaseHold(ctx context.Context, tx pgx.Tx, req ReleaseRequest) (HoldResult, error) {
-	return resolve(ctx, tx, req.Hold, HoldReleased,
+	return resolve(ctx, tx, req.Hold, "release",
 		TransferRequest{Key: req.Key, Reason: req.Reason, Links: req.Links, CreatedBy: req.CreatedBy})
 }
 
 // resolve captures or releases a hold; t carries the key, reason, links and, for a capture, the
 // destinations. The database locks the hold first, so two resolutions of one hold queue up and the
 // second sees the first.
-func resolve(ctx context.Context, tx pgx.Tx, id HoldID, to HoldState, t TransferRequest) (HoldResult, error) {
+func resolve(ctx context.Context, tx pgx.Tx, id HoldID, purpose string, t TransferRequest) (HoldResult, error) {
 	if err := validateKeyReason(t.Key, t.Reason); err != nil {
 		return HoldResult{}, err
 	}
-	accounts, amounts := splitLegs(t.Legs)
 	// The hold and the outcome are part of the content: one key cannot capture a hold and then
 	// release it, or capture another.
-	hash := t.hash(fmt.Sprintf("%s:%d", to, id))
-	return holdCall(tx.QueryRow(ctx, `SELECT `+resultColumns+` FROM ledger_resolve_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) r`,
-		id, to, t.Key, hash, t.Reason, accounts, amounts, t.OrderRef, t.ComplaintID, t.PayoutID, t.CreatedBy), t.Key, id)
-}
-
-// resultColumns reads a hold function's answer; every hold column is NULL when there is no hold.
-const resultColumns = `r.outcome, coalesce(r.account, 0), coalesce(r.transfer, 0), r.posted_at,
-	coalesce((r.hold).id, 0), coalesce((r.hold).idempotency_key, ''), coalesce((r.hold).source_account_id, 0),
-	coalesce((r.hold).held_account_id, 0), coalesce((r.hold).amount, 0), coalesce((r.hold).state, ''),
-	coalesce((r.hold).place_transfer_id, 0), coalesce((r.hold).resolve_transfer_id, 0), coalesce((r.hold).order_ref, ''),
-	(r.hold).created_at, (r.hold).resolved_at`
-
-// holdCall scans a hold function's answer into the hold and its transfer, or the error it means.
-// id is the hold being resolved, 0 when placing one.
-func holdCall(row pgx.Row, key string, id HoldID) (HoldResult, error) {
-	var (
-		o                 outcome
-		h                 Hold
-		created, resolved *time.Time
-	)
-	err := row.Scan(&o.code, &o.account, &o.transfer.ID, &o.postedAt,
-		&h.ID, &h.Key, &h.From, &h.To, &h.Amount, &h.State, &h.PlaceTransfer, &h.ResolveTransfer, &h.OrderRef, &created, &resolved)
-	if err != nil {
-		return HoldResult{}, fmt.Errorf("ledger: hold %q: %w", key, err)
-	}
-	if created != nil {
-		h.CreatedAt = *created
-	}
-	if resolved != nil {
-		h.ResolvedAt = *resolved
-	}
-	switch o.code {
-	case "hold_not_found":
-		return HoldResult{}, apperr.Errorf(apperr.NotFound, "hold %d not found", id)
-	case "hold_resolved":
-		return HoldResult{Hold: h}, apperr.Errorf(apperr.Conflict, "hold %d is already %s", h.ID, h.State)
-	case "capture_amount":
-		return HoldResult{}, apperr.Errorf(apperr.Invalid, "a capture takes the whole hold: %s", h.Amount)
-	}
-	res, err := o.result(key)
-	return HoldResult{Hold: h, Transfer: res}, err
+	return post(ctx, tx, purpose, id, t, t.hash(fmt.Sprintf("%s:%d", purpose, id)))
 }
 
 // GetHold returns a hold by id.

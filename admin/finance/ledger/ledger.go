@@ -8,13 +8,12 @@
 // available balance is positive when the user has money; gateway_clearing runs negative as money
 // comes in from outside. All balances together always sum to zero.
 //
-// Each write is one call of a PL/pgSQL function (migrations/003_ledger.sql: ledger_post,
-// ledger_place_hold, ledger_resolve_hold), so it costs one round trip: locking, limits,
-// idempotency and the rows happen there. This package validates requests, fingerprints them for
-// idempotency, and turns the functions' answers into errors a user can act on. The database also
-// refuses, whoever writes: changing or deleting posted transfers, entries and holds, a transfer
-// that does not balance when its transaction commits, entries added to a posted transfer, and a
-// hold resolved twice.
+// Each write is one call of the PL/pgSQL function ledger_post (migrations/003_ledger.sql), so it
+// costs one round trip: locking, limits, idempotency and the rows, a hold's included, happen
+// there. This package validates requests, fingerprints them for idempotency, and turns the
+// function's answers into errors a user can act on. The database also refuses, whoever writes:
+// changing or deleting posted transfers, entries and holds; a transfer not written together with
+// balanced entries; entries added to a posted transfer; a hold resolved twice.
 package ledger
 
 import "fmt"

@@ -63,17 +63,50 @@ func Transfer(ctx context.Context, tx pgx.Tx, req TransferRequest) (TransferResu
 	if err := req.validate(); err != nil {
 		return TransferResult{}, err
 	}
-	accounts, amounts := splitLegs(req.Legs)
-	var o outcome
-	err := tx.QueryRow(ctx, `SELECT outcome, coalesce(account, 0), coalesce(transfer, 0), posted_at
-		FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'transfer')`,
-		req.Key, req.hash("transfer"), req.Reason, accounts, amounts, req.AllowNegative,
-		req.OrderRef, req.ComplaintID, req.PayoutID, req.CreatedBy,
-	).Scan(&o.code, &o.account, &o.transfer.ID, &o.postedAt)
+	res, err := post(ctx, tx, "transfer", 0, req, req.hash("transfer"))
+	return res.Transfer, err
+}
+
+// post calls ledger_post (migrations/003_ledger.sql), the one way money moves, and reads its
+// answer: the transfer, the hold when there is one, or the error the outcome means. hold is the
+// hold to capture or release, 0 otherwise.
+func post(ctx context.Context, tx pgx.Tx, purpose string, hold HoldID, r TransferRequest, hash []byte) (HoldResult, error) {
+	accounts, amounts := splitLegs(r.Legs)
+	var (
+		o                 outcome
+		h                 Hold
+		created, resolved *time.Time
+	)
+	err := tx.QueryRow(ctx, `
+		SELECT r.outcome, coalesce(r.account, 0), coalesce(r.transfer, 0), r.posted_at,
+			coalesce((r.hold).id, 0), coalesce((r.hold).idempotency_key, ''), coalesce((r.hold).source_account_id, 0),
+			coalesce((r.hold).held_account_id, 0), coalesce((r.hold).amount, 0), coalesce((r.hold).state, ''),
+			coalesce((r.hold).place_transfer_id, 0), coalesce((r.hold).resolve_transfer_id, 0),
+			coalesce((r.hold).order_ref, ''), (r.hold).created_at, (r.hold).resolved_at
+		FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) r`,
+		purpose, r.Key, hash, r.Reason, accounts, amounts, r.AllowNegative, hold,
+		r.OrderRef, r.ComplaintID, r.PayoutID, r.CreatedBy,
+	).Scan(&o.code, &o.account, &o.transfer.ID, &o.postedAt,
+		&h.ID, &h.Key, &h.From, &h.To, &h.Amount, &h.State, &h.PlaceTransfer, &h.ResolveTransfer, &h.OrderRef, &created, &resolved)
 	if err != nil {
-		return TransferResult{}, fmt.Errorf("ledger: post transfer %q: %w", req.Key, err)
+		return HoldResult{}, fmt.Errorf("ledger: post %s %q: %w", purpose, r.Key, err)
 	}
-	return o.result(req.Key)
+	if created != nil {
+		h.CreatedAt = *created
+	}
+	if resolved != nil {
+		h.ResolvedAt = *resolved
+	}
+	switch o.code {
+	case "hold_not_found":
+		return HoldResult{}, apperr.Errorf(apperr.NotFound, "hold %d not found", hold)
+	case "hold_resolved":
+		return HoldResult{Hold: h}, apperr.Errorf(apperr.Conflict, "hold %d is already %s", h.ID, h.State)
+	case "capture_amount":
+		return HoldResult{}, apperr.Errorf(apperr.Invalid, "a capture takes the whole hold: %s", h.Amount)
+	}
+	res, err := o.result(r.Key)
+	return HoldResult{Hold: h, Transfer: res}, err
 }
 
 // maxKeyLen matches the CHECK on ledger_transfers.idempotency_key.

@@ -222,7 +222,7 @@ func TestPostedRowsCannotChange(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(ctx, `SELECT transfer_id, ledger_account_id FROM ledger_entries LIMIT 1`).Scan(&transfer, &account))
 	const (
 		appendOnly = "42501" // insufficient_privilege, raised by the guard triggers
-		check      = "23514" // check_violation: a CHECK, or ledger_transfer_balanced at commit
+		check      = "23514" // check_violation: a CHECK, or ledger_transfer_balanced
 		unique     = "23505"
 		foreign    = "23503"
 	)
@@ -248,7 +248,7 @@ func TestPostedRowsCannotChange(t *testing.T) {
 		{insertEntries + entry(3, 2, acc, 5), check},
 		{insertEntries + entry(1, 2, acc, 5) + ", " + entry(2, 2, acc, -5), unique},
 		{insertEntries + entry(3, 3, acc, 5) + ", " + entry(4, 4, acc, -5), foreign},
-		// A new transfer commits only with all its legs, balanced, of known accounts.
+		// A new transfer is written only with all its legs, balanced, of known accounts.
 		{newTransfer("no-entries", 5, 2), check},
 		{`WITH t AS (` + newTransfer("one-leg", 5, 2) + ` RETURNING id)
 		  INSERT INTO ledger_entries (transfer_id, leg, legs, ledger_account_id, amount) SELECT id, 1, 2, ` + acc + `, 5 FROM t`, check},
