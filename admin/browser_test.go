@@ -2,11 +2,8 @@ package admin_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -16,50 +13,6 @@ import (
 	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/seed"
 )
-
-// browser starts a headless Chromium for one test. Root needs --no-sandbox; the background
-// networking flags keep it from calling out of this closed network.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
-	profile, err := os.MkdirTemp("", "postdesk-chromium-")
-	require.NoError(t, err)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(profile),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancel()
-		cancelAlloc()
-		// Chromium may still be writing its profile as it exits; t.TempDir would fail the test
-		// when it cannot remove it, so the folder is ours and removed on a best-effort basis.
-		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	require.NoError(t, chromedp.Run(ctx), "start Chromium")
-	return ctx
-}
 
 // TestBrowserEachRoleSeesItsNavigation logs in as every demo role in a real browser and checks the
 // navigation shows exactly the sections that role may open.
@@ -82,7 +35,7 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	require.NotContains(t, want["agent@demo.postdesk"], "Staff", "agents do not manage staff")
 	for _, s := range seed.DemoStaff {
 		t.Run(s.Email, func(t *testing.T) {
-			ctx := browser(t)
+			ctx := admintest.Browser(t)
 			var nav, heading string
 			err := chromedp.Run(ctx,
 				chromedp.Navigate(base+"/accounts"),
@@ -111,7 +64,7 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 func TestBrowserConfirmDialogAndToast(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
-	ctx := browser(t)
+	ctx := admintest.Browser(t)
 	var id int64
 	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM staff WHERE email = 'editor@demo.postdesk'`).Scan(&id))
 	var dialogText, toast, state string

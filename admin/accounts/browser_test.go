@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,50 +16,6 @@ import (
 	"github.com/postdesk/postdesk/views"
 )
 
-// browser starts a headless Chromium (Debian's; make test installs it) for one test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
-	profile, err := os.MkdirTemp("", "postdesk-chromium-")
-	require.NoError(t, err)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(1280, 1400),
-		chromedp.UserDataDir(profile),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancel()
-		cancelAlloc()
-		// Chromium may still be writing its profile as it exits; t.TempDir would fail the test
-		// when it cannot remove it, so the folder is ours and removed on a best-effort basis.
-		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	require.NoError(t, chromedp.Run(ctx), "start Chromium")
-	return ctx
-}
-
 // TestBrowserBlockCourierPayoutsForAWeek: a support lead opens a courier, blocks payouts for a
 // week through the form and its confirmation dialog, and sees the block on the account page.
 func TestBrowserBlockCourierPayoutsForAWeek(t *testing.T) {
@@ -69,7 +24,7 @@ func TestBrowserBlockCourierPayoutsForAWeek(t *testing.T) {
 	var id int64
 	var name string
 	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id, name FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&id, &name))
-	ctx := browser(t)
+	ctx := admintest.Browser(t)
 	var dialog, banner, history, toast string
 	var shot []byte
 	var dialogOpen bool

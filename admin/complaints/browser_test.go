@@ -2,8 +2,6 @@ package complaints_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,38 +16,6 @@ import (
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/views"
 )
-
-// browser is admin/browser_test.go's helper: a headless Chromium for one test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	require.NoError(t, chromedp.Run(ctx), "start Chromium")
-	return ctx
-}
 
 func login(base, email string) chromedp.Tasks {
 	return chromedp.Tasks{
@@ -72,7 +38,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT phone FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id DESC LIMIT 1`).Scan(&client))
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT phone FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id DESC LIMIT 1`).Scan(&courier))
 
-	agent := browser(t)
+	agent := admintest.Browser(t)
 	var heading, url string
 	fields := map[string]string{
 		"#f-complainant_name": "Ірина Коваленко", "#f-complainant_birth": "1988-04-02", "#f-complainant_login": client,
@@ -103,7 +69,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	require.NoError(t, chromedp.Run(agent, chromedp.Text(`#timeline`, &timeline, chromedp.ByQuery)))
 	require.Contains(t, timeline, "Explanation requested")
 
-	lead := browser(t)
+	lead := admintest.Browser(t)
 	var before, after time.Time
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT decision_due FROM complaints WHERE id = $1`, id).Scan(&before))
 	require.NoError(t, chromedp.Run(lead, login(base, "lead@demo.postdesk"),

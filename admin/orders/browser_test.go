@@ -3,7 +3,6 @@ package orders_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,39 +14,6 @@ import (
 	"github.com/postdesk/postdesk/admin/seed"
 )
 
-// browser starts a headless Chromium (Debian's) for one test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	require.NotEmpty(t, path, "Chromium is needed for browser tests: make test installs it (apt-get install chromium)")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(1400, 1000),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	require.NoError(t, chromedp.Run(ctx), "start Chromium")
-	return ctx
-}
-
 // A support agent finds an order by its waybill number as they type it, opens it, prints its
 // waybill, then exports a filtered list and watches the progress bar finish.
 func TestBrowserFindPrintExport(t *testing.T) {
@@ -57,7 +23,7 @@ func TestBrowserFindPrintExport(t *testing.T) {
 	var number, waybill string
 	require.NoError(t, env.Pool.QueryRow(context.Background(),
 		`SELECT number, waybill FROM orders WHERE status = 'picked_up' ORDER BY id DESC LIMIT 1`).Scan(&number, &waybill))
-	ctx := browser(t)
+	ctx := admintest.Browser(t)
 
 	var heading, status, waybillShown, link, exportState, exportPct, toast, url string
 	err := chromedp.Run(ctx,

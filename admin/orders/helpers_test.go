@@ -118,3 +118,13 @@ func (f *fixture) create(in Input) Order {
 	require.NoError(f.t, err)
 	return o
 }
+
+// blocked adds an active account with one function blocked for a week.
+func (f *fixture) blocked(kind, fn string) int64 {
+	f.t.Helper()
+	id := f.account(kind, "active", "Обмежений")
+	_, err := f.pool.Exec(context.Background(), `INSERT INTO account_blocks (account_id, functions, reason, ends_at)
+		VALUES ($1, ARRAY[$2], 'agreement_breach', now() + interval '7 days')`, id, fn)
+	require.NoError(f.t, err)
+	return id
+}

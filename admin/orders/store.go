@@ -10,10 +10,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -552,6 +554,22 @@ func checkParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) 
 			fe[field] = "orders.blocked_" + kind
 		case status == "deleted":
 			fe[field] = "orders.deleted_" + kind
+		default:
+			// A block of the function alone (or a whole block not yet reflected in the status).
+			fn := accounts.FnPlaceOrders
+			if kind == "courier" {
+				fn = accounts.FnAcceptOrders
+			}
+			err := accounts.CheckFunction(ctx, q, accounts.ID(id), fn)
+			var ae *apperr.Error
+			switch {
+			case errors.As(err, &ae) && ae.Message == "accounts.blocked.account":
+				fe[field] = "orders.blocked_" + kind
+			case errors.As(err, &ae) && ae.Code == apperr.Conflict:
+				fe[field] = "orders.blocked_" + string(fn)
+			case err != nil:
+				return err
+			}
 		}
 		return nil
 	}
@@ -612,6 +630,14 @@ func Create(ctx context.Context, pool DB, in Input, now time.Time) (Order, error
 			VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, staffID(ctx)); err != nil {
 			return err
 		}
+		if OnCreate != nil { // the placement hold, in this transaction (admin/finance/settle)
+			if err := OnCreate(ctx, tx, id); err != nil {
+				if apperr.MessageOf(err) == ledger.ErrInsufficient {
+					return FieldErrors{"client_id": "orders.client_short"}
+				}
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, "order.create", Record, number, nil, map[string]any{
 			"number": number, "client_id": in.ClientID, "courier_id": in.CourierID, "weight_grams": in.WeightGrams,
 			"declared_value": in.DeclaredValue, "cost": cost, "external_ref": in.ExternalRef,
@@ -629,6 +655,10 @@ func nullTime(t time.Time) any {
 	}
 	return t
 }
+
+// OnCreate, when set (admin/finance/settle sets it), places the client's hold for a new order
+// inside Create's transaction; the client's available money must cover the cost.
+var OnCreate func(ctx context.Context, tx pgx.Tx, orderID int64) error
 
 // OnMove, when set (admin/finance/settle sets it), applies the money rule of a status change inside
 // Move's transaction; an error refuses the move.
@@ -673,13 +703,6 @@ func MoveTo(ctx context.Context, pool Beginner, number string, m MoveRequest, no
 			if to != Deal {
 				return apperr.InvalidField("courier", "orders.courier_only_with_deal")
 			}
-			fe := FieldErrors{}
-			if err := checkParties(ctx, tx, &Input{CourierID: m.CourierID}, fe); err != nil {
-				return err
-			}
-			if msg := fe["courier_id"]; msg != "" {
-				return apperr.InvalidField("courier", msg)
-			}
 			if _, err := tx.Exec(ctx, `UPDATE orders SET courier_id = $2 WHERE id = $1`, id, m.CourierID); err != nil {
 				return err
 			}
@@ -689,8 +712,18 @@ func MoveTo(ctx context.Context, pool Beginner, number string, m MoveRequest, no
 			}
 			courier = m.CourierID
 		}
-		if to == Deal && courier == 0 {
-			return apperr.InvalidField("courier", "orders.courier_needed")
+		if to == Deal {
+			// The courier accepting the order must exist, be active and may accept orders.
+			if courier == 0 {
+				return apperr.InvalidField("courier", "orders.courier_needed")
+			}
+			fe := FieldErrors{}
+			if err := checkParties(ctx, tx, &Input{CourierID: courier}, fe); err != nil {
+				return err
+			}
+			if msg := fe["courier_id"]; msg != "" {
+				return apperr.InvalidField("courier", msg)
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE orders SET status = $2::text, updated_at = $3::timestamptz,
 				delivered_at = CASE WHEN $2::text = 'delivered' THEN $3::timestamptz END

@@ -47,16 +47,18 @@ func TestCreateRefusesBadInputAndBlockedClient(t *testing.T) {
 		field string
 		msg   string
 	}{
-		"blocked client":    {func(in *Input) { in.ClientID = f.account("client", "blocked", "Заблокований") }, "client_id", "orders.blocked_client"},
-		"deleted client":    {func(in *Input) { in.ClientID = f.account("client", "deleted", "Видалений") }, "client_id", "orders.deleted_client"},
-		"no such client":    {func(in *Input) { in.ClientID = 99999999 }, "client_id", "orders.not_found_client"},
-		"courier as client": {func(in *Input) { in.ClientID = f.courier }, "client_id", "orders.not_found_client"},
-		"blocked courier":   {func(in *Input) { in.CourierID = f.account("courier", "blocked", "Кур'єр") }, "courier_id", "orders.blocked_courier"},
-		"bad phone":         {func(in *Input) { in.RecipientPhone = "12-34" }, "recipient_phone", "orders.bad_phone"},
-		"zero weight":       {func(in *Input) { in.WeightGrams = 0 }, "weight", "orders.weight_positive"},
-		"too heavy":         {func(in *Input) { in.WeightGrams = 500_000 }, "weight", "orders.weight_over_tariff"},
-		"negative value":    {func(in *Input) { in.DeclaredValue = -1 }, "declared_value", "orders.amount_not_negative"},
-		"no recipient":      {func(in *Input) { in.RecipientName = "  " }, "recipient_name", "orders.required"},
+		"blocked client":        {func(in *Input) { in.ClientID = f.account("client", "blocked", "Заблокований") }, "client_id", "orders.blocked_client"},
+		"deleted client":        {func(in *Input) { in.ClientID = f.account("client", "deleted", "Видалений") }, "client_id", "orders.deleted_client"},
+		"no such client":        {func(in *Input) { in.ClientID = 99999999 }, "client_id", "orders.not_found_client"},
+		"courier as client":     {func(in *Input) { in.ClientID = f.courier }, "client_id", "orders.not_found_client"},
+		"blocked courier":       {func(in *Input) { in.CourierID = f.account("courier", "blocked", "Кур'єр") }, "courier_id", "orders.blocked_courier"},
+		"may not place orders":  {func(in *Input) { in.ClientID = f.blocked("client", "place_orders") }, "client_id", "orders.blocked_place_orders"},
+		"may not accept orders": {func(in *Input) { in.CourierID = f.blocked("courier", "accept_orders") }, "courier_id", "orders.blocked_accept_orders"},
+		"bad phone":             {func(in *Input) { in.RecipientPhone = "12-34" }, "recipient_phone", "orders.bad_phone"},
+		"zero weight":           {func(in *Input) { in.WeightGrams = 0 }, "weight", "orders.weight_positive"},
+		"too heavy":             {func(in *Input) { in.WeightGrams = 500_000 }, "weight", "orders.weight_over_tariff"},
+		"negative value":        {func(in *Input) { in.DeclaredValue = -1 }, "declared_value", "orders.amount_not_negative"},
+		"no recipient":          {func(in *Input) { in.RecipientName = "  " }, "recipient_name", "orders.required"},
 	}
 	for name, c := range cases {
 		in := f.input()
@@ -87,6 +89,8 @@ func TestMoveAlongAllowedTransitionsOnly(t *testing.T) {
 		MoveRequest{To: Cancelled, CourierID: f.courier}, f.now)))
 	require.Equal(t, "orders.not_found_courier", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
 		MoveRequest{To: Deal, CourierID: f.client}, f.now)))
+	require.Equal(t, "orders.blocked_accept_orders", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
+		MoveRequest{To: Deal, CourierID: f.blocked("courier", "accept_orders")}, f.now)))
 	require.NoError(t, MoveTo(f.ctx, f.pool, o.Number, MoveRequest{To: Deal, Note: "крок deal", CourierID: f.courier}, f.now.Add(time.Minute)))
 	for _, to := range []Status{PickedUp, Delivered} {
 		require.NoError(t, Move(f.ctx, f.pool, o.Number, to, "крок "+string(to), f.now.Add(time.Minute)))
@@ -154,6 +158,7 @@ func TestListFiltersSearchAndKeysetPages(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	other := f.account("client", "active", "Інший клієнт")
+	f.fund(other, 1_000_000_00)
 	var made []Order
 	for i := 0; i < 7; i++ {
 		in := f.input()

@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/payouts"
+	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
@@ -33,6 +34,9 @@ type Options struct {
 	Orders   int // extra generated orders with their histories, for benchmarks
 	// DataDir is where demo attachments go (blob storage); empty leaves the demo without them.
 	DataDir string
+	// Holds gives the demo's open orders the holds and deposits the money rules would have placed
+	// (a few seconds); without it the demo's users only get their top-ups.
+	Holds bool
 }
 
 // Flags registers the seed flags (only on the seed command; other commands get the defaults).
@@ -86,6 +90,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		}
 		if err := orders.Seed(ctx, pool, DemoOrders, 1); err != nil {
 			return fmt.Errorf("seed orders: %w", err)
+		}
+		if err := settle.SeedDemo(ctx, pool, o.Holds); err != nil {
+			return fmt.Errorf("seed money: %w", err)
 		}
 		if o.DataDir != "" {
 			store, err := files.Open(ctx, pool, o.DataDir)

@@ -84,6 +84,7 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 	}
 	views.Zone = cfg.TZ
 	seedFlags.DataDir = cfg.DataDir
+	seedFlags.Holds = true // the demo's open orders hold real money
 
 	// No DATABASE_URL: run the project's own PostgreSQL under the data folder, and stop it on exit
 	// if this process started it.

@@ -14,7 +14,10 @@ import (
 // Move's transaction. A generic cancellation from the orders pages is the client's (support acts
 // on the client's call); a courier's cancellation and every other finding go through the
 // moderation desk, which calls the events directly.
-func init() { orders.OnMove = OnMove }
+func init() {
+	orders.OnMove = OnMove
+	orders.OnCreate = Place
+}
 
 // OnMove applies the money rule of a status change made on the orders pages.
 func OnMove(ctx context.Context, tx pgx.Tx, orderID int64, from, to orders.Status) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -48,4 +49,33 @@ func TestOrdersCancelAfterDealCostsClientPenalty(t *testing.T) {
 	require.NoError(t, orders.Move(p.f.ctx, p.f.pool, n, orders.Deal, "", now))
 	require.NoError(t, orders.Move(p.f.ctx, p.f.pool, n, orders.Cancelled, "client called", now))
 	p.check(t, state{ClientAvail: clientMoney - penalty, CourierAvail: courierMoney, Revenue: penalty})
+}
+
+// An order entered on the orders pages holds its cost from the client's available money in the
+// same transaction; a client who cannot cover it is told so and nothing is created.
+func TestOrdersCreateHoldsTheCost(t *testing.T) {
+	f := newFixture(t)
+	rich := f.user(t, "client", clientMoney)
+	poor := f.user(t, "client", 1_00)
+	in := func(client ledger.UserID) orders.Input {
+		return orders.Input{ClientID: int64(client), SenderName: "Олена Коваленко", SenderPhone: "+380501234567",
+			SenderAddress: "Київ, вул. Хрещатик, 1", RecipientName: "Әлия Нұрланқызы", RecipientPhone: "+77011234567",
+			RecipientAddress: "Алматы, пр. Абая, 10", Item: "Книги", WeightGrams: 1500, DeclaredValue: 1200_00}
+	}
+	o, err := orders.Create(f.ctx, f.pool, in(rich), time.Now())
+	require.NoError(t, err)
+	require.Positive(t, o.Cost)
+	got := f.state(t, rich, 0)
+	require.Equal(t, clientMoney-ledger.Minor(o.Cost), got.ClientAvail)
+	require.Equal(t, ledger.Minor(o.Cost), got.ClientHeld)
+
+	_, err = orders.Create(f.ctx, f.pool, in(poor), time.Now())
+	var fe orders.FieldErrors
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "orders.client_short", fe["client_id"])
+	var n int
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM orders WHERE client_id = $1`, int64(poor)).Scan(&n))
+	require.Zero(t, n, "nothing was created")
+	require.Equal(t, ledger.Minor(1_00), f.state(t, poor, 0).ClientAvail)
+	f.sound(t)
 }
