@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/notify"
 )
 
@@ -18,6 +19,17 @@ const (
 	tplDecision    = "complaint_decision"
 	tplStaff       = "complaint_staff"
 )
+
+// letterSource names the complaint files (the decision letter) that notices carry as attachments.
+const letterSource = "complaint_file"
+
+func init() {
+	notify.RegisterAttachments(letterSource, func(ctx context.Context, q db.Querier, id int64) ([]byte, error) {
+		var data []byte
+		err := q.QueryRow(ctx, `SELECT data FROM complaint_files WHERE id = $1`, id).Scan(&data)
+		return data, err
+	})
+}
 
 // party is where a notice to one side goes: its account when linked, else a bare e-mail address.
 type party struct {
@@ -54,6 +66,10 @@ func sendTx(ctx context.Context, tx pgx.Tx, c Complaint, to party, purpose, role
 	n := notify.Notice{AccountID: to.accountID, Email: to.email, Template: tpl, Data: data, Lang: lang, Cause: "complaint:" + c.Number}
 	if to.accountID != 0 && to.email != "" && role == "complainant" {
 		n.Email = to.email // the complaint names where the complainant wants answers
+	}
+	if letterID != nil {
+		name, _ := data["letter"].(string)
+		n.Attachments = []notify.Attachment{{Source: letterSource, ID: *letterID, Name: name, ContentType: "application/pdf"}}
 	}
 	ids, err := notify.EnqueueTx(ctx, tx, n)
 	if err != nil {

@@ -200,6 +200,7 @@ func TestDecisionActsOnceAndIsFinal(t *testing.T) {
 	if letters != 1 || size < 1000 {
 		t.Fatalf("%d letters, %d bytes", letters, size)
 	}
+	f.letterReachesComplainant(r.ID, c.Number)
 	c, _ = f.store.Get(f.ctx, f.pool, r.ID)
 	if c.State != Notified || c.NotifiedAt == nil || c.NoticeDue == nil || c.NotifiedAt.After(*c.NoticeDue) {
 		t.Fatalf("state %s notified %v due %v", c.State, c.NotifiedAt, c.NoticeDue)

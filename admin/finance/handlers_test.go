@@ -3,6 +3,7 @@ package finance_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -33,6 +34,12 @@ func TestFinancePages(t *testing.T) {
 		(SELECT id FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1)`).Scan(&client, &courier))
 	p, err := ledger.Platform(ctx, env.Pool)
 	require.NoError(t, err)
+	// The demo gives the client money of its own; the pages show it plus this test's top-up less
+	// the order's cost.
+	demo, err := ledger.Balances(ctx, env.Pool, ledger.UserID(client))
+	require.NoError(t, err)
+	after := demo.Available + 5000_00 - 75_00
+	want := fmt.Sprintf("%d.%02d", after/100, after%100)
 	for _, u := range []int64{client, courier} {
 		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
 		require.NoError(t, err)
@@ -70,13 +77,13 @@ func TestFinancePages(t *testing.T) {
 	uid := strconv.FormatInt(client, 10)
 	r = fin.Get("/finance/balances?user=" + uid)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.Body, "4925.00") // 5000.00 − 75.00
+	require.Contains(t, r.Body, want)
 
 	today := time.Now().Format("2006-01-02")
 	r = fin.Get("/finance/statement?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, `id="opening">0.00<`)
-	require.Contains(t, r.Body, `id="closing">4925.00<`)
+	require.Contains(t, r.Body, `id="closing">`+want+`<`)
 	r = fin.Get("/finance/statement.pdf?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "%PDF"))

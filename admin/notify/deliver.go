@@ -15,11 +15,18 @@ import (
 
 // Mail is one e-mail to send.
 type Mail struct {
-	ID      ID
-	To      string
-	Subject string
-	Text    string
-	HTML    string
+	ID          ID
+	To          string
+	Subject     string
+	Text        string
+	HTML        string
+	Attachments []MailFile
+}
+
+// MailFile is an attachment's name, type and bytes, read when the mail is sent.
+type MailFile struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // SMSMessage is one SMS to send; Sender is the platform's sender name.
@@ -83,6 +90,7 @@ type claimed struct {
 	kind        Kind
 	attempts    int
 	maxAttempts int
+	attachments []Attachment
 }
 
 type outcome struct {
@@ -113,13 +121,13 @@ func (d *Delivery) Deliver(ctx context.Context, pool *pgxpool.Pool, ids []ID, bu
 			FROM (SELECT id FROM notifications WHERE id = ANY ($1) AND status IN ('pending', 'retry')
 			      AND next_attempt_at <= now() + interval '2 seconds' ORDER BY id FOR UPDATE SKIP LOCKED) c
 			WHERE n.id = c.id
-			RETURNING n.id, n.channel, n.address, n.template, n.data, n.lang, n.kind, n.attempts, n.max_attempts`, ids)
+			RETURNING n.id, n.channel, n.address, n.template, n.data, n.lang, n.kind, n.attempts, n.max_attempts, n.attachments`, ids)
 		if err != nil {
 			return err
 		}
 		rows, err = pgx.CollectRows(r, func(row pgx.CollectableRow) (claimed, error) {
 			var c claimed
-			err := row.Scan(&c.id, &c.channel, &c.address, &c.template, &c.data, &c.lang, &c.kind, &c.attempts, &c.maxAttempts)
+			err := row.Scan(&c.id, &c.channel, &c.address, &c.template, &c.data, &c.lang, &c.kind, &c.attempts, &c.maxAttempts, &c.attachments)
 			return c, err
 		})
 		return err
@@ -132,11 +140,11 @@ func (d *Delivery) Deliver(ctx context.Context, pool *pgxpool.Pool, ids []ID, bu
 			return d.record(ctx, pool, failAll(rows, err, true))
 		}
 	}
-	return d.record(ctx, pool, d.send(ctx, rows))
+	return d.record(ctx, pool, d.send(ctx, pool, rows))
 }
 
 // send renders and sends the claimed rows, e-mails as one batch.
-func (d *Delivery) send(ctx context.Context, rows []claimed) []outcome {
+func (d *Delivery) send(ctx context.Context, pool *pgxpool.Pool, rows []claimed) []outcome {
 	out := make([]outcome, 0, len(rows))
 	var mails []Mail
 	var mailRows []claimed
@@ -152,7 +160,12 @@ func (d *Delivery) send(ctx context.Context, rows []claimed) []outcome {
 				out = append(out, outcome{claimed: c, res: Result{Err: fmt.Errorf("no e-mail channel in this process"), Temporary: true}})
 				continue
 			}
-			mails = append(mails, Mail{ID: c.id, To: c.address, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+			files, err := attachmentsOf(ctx, pool, c.attachments)
+			if err != nil {
+				out = append(out, outcome{claimed: c, res: Result{Err: err, Temporary: true}})
+				continue
+			}
+			mails = append(mails, Mail{ID: c.id, To: c.address, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Attachments: files})
 			mailRows = append(mailRows, c)
 		case SMS:
 			if d.SMS == nil {
@@ -177,6 +190,19 @@ func (d *Delivery) send(ctx context.Context, rows []claimed) []outcome {
 		}
 	}
 	return out
+}
+
+// attachmentsOf reads a notice's attachments from their sources.
+func attachmentsOf(ctx context.Context, pool *pgxpool.Pool, list []Attachment) ([]MailFile, error) {
+	files := make([]MailFile, 0, len(list))
+	for _, a := range list {
+		data, err := loadAttachment(ctx, pool, a)
+		if err != nil {
+			return nil, fmt.Errorf("attachment %q: %w", a.Name, err)
+		}
+		files = append(files, MailFile{Name: a.Name, ContentType: a.ContentType, Data: data})
+	}
+	return files, nil
 }
 
 func failAll(rows []claimed, err error, temporary bool) []outcome {

@@ -58,6 +58,9 @@ func toRow(c *fiber.Ctx, r Row) notifyv.Row {
 	if r.ResendOf != nil {
 		v.ResendOf = *r.ResendOf
 	}
+	for _, a := range r.Attachments {
+		v.Attachments = append(v.Attachments, a.Name)
+	}
 	return v
 }
 

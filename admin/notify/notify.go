@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -77,6 +78,35 @@ type Notice struct {
 	// MaxAttempts before a row shows failed (default 5).
 	MaxAttempts int
 	NewsID      int64
+	// Attachments go with the e-mail (an SMS carries none).
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with an e-mail notice, named by the desk that keeps it: Source is
+// registered with RegisterAttachments and reads the bytes by ID when the notice is sent.
+type Attachment struct {
+	Source      string `json:"source"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+}
+
+// AttachmentLoader reads one attachment's bytes.
+type AttachmentLoader func(ctx context.Context, q db.Querier, id int64) ([]byte, error)
+
+var attachmentSources sync.Map // source name → AttachmentLoader
+
+// RegisterAttachments names where attachments of a source are read from; the owning desk calls it
+// from its init.
+func RegisterAttachments(source string, load AttachmentLoader) { attachmentSources.Store(source, load) }
+
+// loadAttachment reads an attachment through its source.
+func loadAttachment(ctx context.Context, q db.Querier, a Attachment) ([]byte, error) {
+	load, ok := attachmentSources.Load(a.Source)
+	if !ok {
+		return nil, fmt.Errorf("notify: no attachment source %q in this process", a.Source)
+	}
+	return load.(AttachmentLoader)(ctx, q, a.ID)
 }
 
 // Inserter is the part of River's client EnqueueTx needs: a job inserted on the caller's transaction.
@@ -200,6 +230,18 @@ func EnqueueTx(ctx context.Context, tx pgx.Tx, n Notice) ([]ID, error) {
 	if n.Data == nil {
 		data = []byte("{}")
 	}
+	for _, a := range n.Attachments {
+		if _, ok := attachmentSources.Load(a.Source); !ok || a.Name == "" {
+			return nil, fmt.Errorf("notify: attachment %q from unknown source %q", a.Name, a.Source)
+		}
+	}
+	attachments, err := json.Marshal(n.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	if n.Attachments == nil {
+		attachments = []byte("[]")
+	}
 	var createdBy *int64
 	if a := actor.From(ctx); a != nil && a.ID != 0 {
 		createdBy = &a.ID
@@ -232,11 +274,15 @@ func EnqueueTx(ctx context.Context, tx pgx.Tx, n Notice) ([]ID, error) {
 		if n.NewsID != 0 {
 			newsID = &n.NewsID
 		}
+		files := attachments
+		if ch != Email {
+			files = []byte("[]")
+		}
 		var id ID
 		err := tx.QueryRow(ctx, `
-			INSERT INTO notifications (account_id, channel, address, template, data, lang, kind, status, last_error, max_attempts, cause, news_id, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-			accountID, ch, address, n.Template, data, lang, n.Kind, status, why, n.MaxAttempts, n.Cause, newsID, createdBy).Scan(&id)
+			INSERT INTO notifications (account_id, channel, address, template, data, lang, kind, status, last_error, max_attempts, cause, news_id, created_by, attachments)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			accountID, ch, address, n.Template, data, lang, n.Kind, status, why, n.MaxAttempts, n.Cause, newsID, createdBy, files).Scan(&id)
 		if err != nil {
 			return nil, err
 		}
@@ -276,16 +322,17 @@ type Row struct {
 	ResendOf      *int64
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	Attachments   []Attachment
 }
 
 const rowColumns = `id, account_id, channel, address, template, data, lang, kind, status, attempts, max_attempts,
-	next_attempt_at, provider_id, last_error, cause, news_id, resend_of, created_at, sent_at`
+	next_attempt_at, provider_id, last_error, cause, news_id, resend_of, created_at, sent_at, attachments`
 
 func scanRow(row pgx.CollectableRow) (Row, error) {
 	var r Row
 	err := row.Scan(&r.ID, &r.AccountID, &r.Channel, &r.Address, &r.Template, &r.Data, &r.Lang, &r.Kind, &r.Status,
 		&r.Attempts, &r.MaxAttempts, &r.NextAttemptAt, &r.ProviderID, &r.LastError, &r.Cause, &r.NewsID, &r.ResendOf,
-		&r.CreatedAt, &r.SentAt)
+		&r.CreatedAt, &r.SentAt, &r.Attachments)
 	return r, err
 }
 
@@ -392,7 +439,8 @@ func ResendTx(ctx context.Context, tx pgx.Tx, id ID) (ID, error) {
 	if old.Status == StatusPending || old.Status == StatusSending || old.Status == StatusRetry {
 		return 0, apperr.New(apperr.Conflict, "notify.resend_in_flight")
 	}
-	n := Notice{Channels: []Channel{old.Channel}, Template: old.Template, Data: old.Data, Kind: old.Kind, Lang: old.Lang, Cause: old.Cause}
+	n := Notice{Channels: []Channel{old.Channel}, Template: old.Template, Data: old.Data, Kind: old.Kind, Lang: old.Lang, Cause: old.Cause,
+		Attachments: old.Attachments}
 	if old.AccountID != nil {
 		n.AccountID = *old.AccountID
 	} else if old.Channel == Email {

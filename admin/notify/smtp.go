@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -115,6 +116,9 @@ func (m *SMTPMailer) SendMail(ctx context.Context, mails []Mail) []Result {
 		msg.SetBodyString(mail.TypeTextPlain, ml.Text)
 		if ml.HTML != "" {
 			msg.AddAlternativeString(mail.TypeTextHTML, ml.HTML)
+		}
+		for _, f := range ml.Attachments {
+			msg.AttachReadSeeker(f.Name, bytes.NewReader(f.Data), mail.WithFileContentType(mail.ContentType(f.ContentType)))
 		}
 		msgs = append(msgs, msg)
 		index = append(index, i)
