@@ -4,6 +4,7 @@ package views
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/postdesk/postdesk/admin/i18n"
@@ -39,12 +40,26 @@ func T(ctx context.Context, id string, args ...any) string { return i18n.T(ctx, 
 // Asset returns the cache-busting URL of a static file.
 func Asset(name string) string { return static.URL(name) }
 
-// Active tells whether a nav link is the current section.
+// Active tells whether a nav link is the current section: the longest link whose path the page's
+// path is or lies under (so /finance/payouts marks Payouts, not Finance too).
 func (p Page) Active(href string) bool {
-	if href == "/" {
-		return p.Path == "/"
+	if !under(p.Path, href) {
+		return false
 	}
-	return len(p.Path) >= len(href) && p.Path[:len(href)] == href
+	for _, n := range p.Nav {
+		if len(n.Href) > len(href) && under(p.Path, n.Href) {
+			return false
+		}
+	}
+	return true
+}
+
+// under tells whether path is section or a page below it.
+func under(path, section string) bool {
+	if section == "/" {
+		return path == "/"
+	}
+	return path == section || strings.HasPrefix(path, strings.TrimSuffix(section, "/")+"/")
 }
 
 func csrfHeaders(token string) string {

@@ -55,6 +55,7 @@ var DemoStaff = []struct{ Email, Name, Group, Lang string }{
 	{"agent@demo.postdesk", "Андрій Підтримка", "Support agents", "uk"},
 	{"lead@demo.postdesk", "Марина Керівниця", "Support leads", "uk"},
 	{"finance@demo.postdesk", "Айгерим Финансова", "Finance", "ru"},
+	{"finance2@demo.postdesk", "Богдана Фінансова", "Finance", "uk"}, // approves finance@'s payouts (maker–checker)
 	{"editor@demo.postdesk", "Editor Demo", "Editors", "en"},
 }
 
