@@ -27,14 +27,10 @@ func Place(ctx context.Context, tx pgx.Tx, orderID int64) error {
 
 func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if !o.has {
-		bp, err := CommissionBP(ctx, tx)
-		if err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO order_money (order_id, commission_bp) VALUES ($1, $2) ON CONFLICT DO NOTHING`, o.ID, o.CommissionBP); err != nil {
 			return false, err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO order_money (order_id, commission_bp) VALUES ($1, $2) ON CONFLICT DO NOTHING`, o.ID, bp); err != nil {
-			return false, err
-		}
-		o.has, o.CommissionBP = true, bp
+		o.has = true
 	}
 	if o.ClientHold != 0 {
 		return false, nil

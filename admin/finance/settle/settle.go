@@ -27,7 +27,7 @@ type order struct {
 	WeightGrams int64
 	// From order_money; has is false before the placement hold.
 	has          bool
-	CommissionBP int
+	CommissionBP int // the order's snapshot once has, else today's rate
 	NoPromo      bool
 	ClientHold   ledger.HoldID
 	DepositHold  ledger.HoldID
@@ -50,13 +50,15 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 	var noPromo *bool
 	var chState, dhState, phState *string
 	var dhAmount, phAmount, promoBalance *int64
+	var rate *int
 	err := tx.QueryRow(ctx, `SELECT o.id, o.number, o.status, o.client_id, o.courier_id, o.cost, o.declared_value, o.weight_grams,
 			m.commission_bp::bigint, m.no_promo, m.client_hold_id, m.deposit_hold_id, m.promo_hold_id,
 			ca.avail, ca.held, ka.avail, ka.deposit, ka.promo, rev.id,
 			(SELECT state FROM ledger_holds WHERE id = m.client_hold_id),
 			(SELECT state FROM ledger_holds WHERE id = m.deposit_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.deposit_hold_id),
 			(SELECT state FROM ledger_holds WHERE id = m.promo_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.promo_hold_id),
-			(SELECT sum(balance)::bigint FROM ledger_balances WHERE ledger_account_id = ka.promo)
+			(SELECT sum(balance)::bigint FROM ledger_balances WHERE ledger_account_id = ka.promo),
+			(SELECT (value)::int FROM settings WHERE key = 'commission_bp')
 		FROM orders o
 		LEFT JOIN order_money m ON m.order_id = o.id
 		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'user_held') AS held
@@ -67,7 +69,7 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 		CROSS JOIN (SELECT id FROM ledger_accounts WHERE owner_account_id IS NULL AND kind = 'platform_revenue') rev
 		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
 		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph, &cAvail, &cHeld, &kAvail, &kDep, &kPromo, &o.revenue,
-		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance)
+		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance, &rate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "orders.not_found")
 	}
@@ -81,8 +83,13 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 		return *p
 	}
 	o.Courier = ledger.UserID(deref(courier))
-	if bp != nil {
+	switch {
+	case bp != nil:
 		o.has, o.CommissionBP, o.NoPromo = true, int(*bp), *noPromo
+	case rate != nil:
+		o.CommissionBP = *rate // today's rate, snapshotted at the placement hold
+	default:
+		o.CommissionBP = DefaultCommissionBP
 	}
 	o.ClientHold, o.DepositHold, o.PromoHold = ledger.HoldID(deref(ch)), ledger.HoldID(deref(dh)), ledger.HoldID(deref(ph))
 	o.client = ledger.UserAccounts{Available: ledger.AccountID(deref(cAvail)), Held: ledger.AccountID(deref(cHeld))}
