@@ -23,7 +23,7 @@ func TestBrowserEachRoleSeesItsNavigation(t *testing.T) {
 	want := map[string][]string{}
 	for _, g := range []struct{ email, role string }{
 		{"admin@demo.postdesk", "admin"}, {"agent@demo.postdesk", "support_agent"}, {"lead@demo.postdesk", "support_lead"},
-		{"finance@demo.postdesk", "finance"}, {"editor@demo.postdesk", "editor"},
+		{"finance@demo.postdesk", "finance"}, {"finance2@demo.postdesk", "finance"}, {"editor@demo.postdesk", "editor"},
 	} {
 		for _, n := range admin.Nav {
 			if env.Enforcer.Can([]string{g.role}, n.Perm) {

@@ -1,0 +1,88 @@
+package payouts_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/finance/payouts"
+	"github.com/postdesk/postdesk/admin/seed"
+)
+
+// login signs a browser in on the log-in form.
+func login(base, email string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/login"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, email, chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
+		chromedp.Submit(`#login-form`, chromedp.ByQuery),
+		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+	}
+}
+
+// Maker–checker in the browser: one finance officer enters a payout above the approval threshold
+// and is told another officer must approve it; the second officer approves it through the
+// confirmation dialog, sees the toast and the approval in the payout's history.
+func TestBrowserPayoutMakerChecker(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	ctx := context.Background()
+	// An account the demo already pays out to: its card is in the holder's name and it has money.
+	var account int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT account_id FROM payouts ORDER BY id LIMIT 1`).Scan(&account))
+	threshold, err := payouts.Threshold(ctx, env.Pool)
+	require.NoError(t, err)
+	amount := threshold + 12_34
+	major := fmt.Sprintf("%d.%02d", amount/100, amount%100)
+
+	maker := admintest.Browser(t)
+	var own, toast, where string
+	require.NoError(t, chromedp.Run(maker, login(base, "finance@demo.postdesk"),
+		chromedp.Navigate(base+"/finance/payouts/new"),
+		chromedp.WaitVisible(`#payout-form`, chromedp.ByQuery),
+		// The account is checked as soon as it is entered (the form comes back with the holder
+		// check); the amount goes into the form that comes back.
+		chromedp.SendKeys(`#account`, fmt.Sprint(account)+"\t", chromedp.ByQuery),
+		chromedp.WaitVisible(`#payout-form[data-account="`+fmt.Sprint(account)+`"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#amount`, major, chromedp.ByQuery),
+		chromedp.Click(`#payout-form button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#own-request`, chromedp.ByQuery),
+		chromedp.Text(`#own-request`, &own, chromedp.ByQuery),
+		chromedp.WaitVisible(`#toasts .toast`, chromedp.ByQuery),
+		chromedp.Text(`#toasts .toast`, &toast, chromedp.ByQuery),
+		chromedp.Location(&where),
+	))
+	require.Contains(t, own, "another finance officer must approve")
+	require.Contains(t, toast, "entered")
+	require.Contains(t, where, "/finance/payouts/")
+	var state string
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id, state FROM payouts WHERE account_id = $1 AND amount = $2`, account, amount).Scan(&id, &state))
+	require.Equal(t, "pending_approval", state)
+
+	checker := admintest.Browser(t)
+	var dialog, history string
+	require.NoError(t, chromedp.Run(checker, login(base, payouts.DemoSecondOfficer),
+		chromedp.Navigate(fmt.Sprintf("%s/finance/payouts/%d", base, id)),
+		chromedp.WaitVisible(`form[action$="/approve"] button`, chromedp.ByQuery),
+		chromedp.Click(`form[action$="/approve"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#confirm`, chromedp.ByQuery),
+		chromedp.Text(`#confirm-text`, &dialog, chromedp.ByQuery),
+		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#toasts .toast`, chromedp.ByQuery),
+		chromedp.Text(`#toasts .toast`, &toast, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`form[action$="/approve"]`, chromedp.ByQuery),
+		chromedp.Text(`#payout-history`, &history, chromedp.ByQuery),
+	))
+	require.Contains(t, strings.ReplaceAll(dialog, "\u202f", ""), major, "the dialog names the amount (digits grouped)")
+	require.Contains(t, toast, "Payout approved")
+	require.True(t, strings.Contains(history, "Approved by Богдана Фінансова"), history)
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT state FROM payouts WHERE id = $1`, id).Scan(&state))
+	require.Contains(t, []string{"approved", "sending", "paid"}, state)
+}
