@@ -101,6 +101,12 @@ func In(lang, id string, args ...any) string {
 		cfg.TemplateData = data
 	}
 	s, err := loc.Localize(cfg)
+	if (err != nil || s == "") && cfg.PluralCount != nil {
+		// A message written as one sentence for any count has only the "other" form; use it
+		// rather than show the id when the count asks for "one" or "few".
+		cfg.PluralCount = nil
+		s, err = loc.Localize(cfg)
+	}
 	if err != nil || s == "" {
 		return id
 	}

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"io/fs"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,4 +42,18 @@ func TestPluralsAndFallback(t *testing.T) {
 	require.Equal(t, "Войти", In("ru", "login.submit"))
 	require.Equal(t, "no.such.key", In("uk", "no.such.key"))
 	require.Equal(t, "Hello, Ана", In("en", "dash.hello", "Name", "Ана"))
+}
+
+// Messages counted by "Count" read for every count in every language, whether written with
+// plural forms or as one sentence.
+func TestCountedMessagesReadForEveryCount(t *testing.T) {
+	for _, id := range []string{"recon.unresolved_left", "recon.ui.loaded", "orders.import_more", "payouts.ui.attempts"} {
+		for _, lang := range []string{"en", "ru", "uk"} {
+			for _, n := range []int{0, 1, 2, 5, 21} {
+				if got := In(lang, id, "Count", n); got == id || !strings.Contains(got, fmt.Sprint(n)) {
+					t.Errorf("%s in %s for %d: %q", id, lang, n, got)
+				}
+			}
+		}
+	}
 }
