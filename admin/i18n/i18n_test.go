@@ -1,8 +1,8 @@
 package i18n
 
 import (
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 
