@@ -29,10 +29,11 @@ func TestEveryRouteChecksItsPermission(t *testing.T) {
 	}
 	for _, g := range []struct{ email, role string }{
 		{"admin@demo.postdesk", "admin"}, {"agent@demo.postdesk", "support_agent"}, {"lead@demo.postdesk", "support_lead"},
-		{"finance@demo.postdesk", "finance"}, {"editor@demo.postdesk", "editor"},
+		{"finance@demo.postdesk", "finance"}, {"finance2@demo.postdesk", "finance"}, {"editor@demo.postdesk", "editor"},
 	} {
 		roles[g.email] = g.role
 	}
+	require.Len(t, roles, len(seed.DemoStaff), "every demo log-in has its role here")
 
 	checked := 0
 	for _, r := range env.Server.Routes() {

@@ -75,7 +75,8 @@ func principal(c *fiber.Ctx) apikeys.Principal {
 	return p
 }
 
-// auth finds the key, counts the request against its limit, refuses a client whose API access is
+// auth refuses an address that has failed to authenticate too often, finds the key, counts the
+// request against its limit, refuses a client whose API access is
 // blocked, and checks the scope. The request then acts as the client.
 func (h *Handlers) auth(scope string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -88,6 +89,14 @@ func (h *Handlers) auth(scope string) fiber.Handler {
 		if key == "" {
 			key = c.Get("X-API-Key")
 		}
+		until, refused, err := refusedAddress(c.UserContext(), h.Pool, c.IP())
+		if err != nil {
+			return fail(c, err)
+		}
+		if refused {
+			c.Set("Retry-After", strconv.Itoa(max(1, int(time.Until(until).Seconds()+0.999))))
+			return fail(c, errAddressRefused())
+		}
 		p, err := apikeys.Authenticate(c.UserContext(), h.Pool, key)
 		if p.KeyID != 0 {
 			c.Set("X-RateLimit-Limit", strconv.Itoa(p.Limit))
@@ -99,6 +108,11 @@ func (h *Handlers) auth(scope string) fiber.Handler {
 				c.Set("Retry-After", strconv.Itoa(max(1, int(time.Until(p.Reset).Seconds()+0.999))))
 			} else {
 				c.Set("WWW-Authenticate", `Bearer realm="postdesk"`)
+				if apperr.CodeOf(err) == apperr.Unauthorized {
+					if err := countAuthFailure(c.UserContext(), h.Pool, c.IP()); err != nil {
+						return fail(c, err)
+					}
+				}
 			}
 			return fail(c, err)
 		}

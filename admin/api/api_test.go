@@ -119,7 +119,11 @@ func TestTrackingSeesOnlyTheKeysClient(t *testing.T) {
 	require.Equal(t, body, body2)
 
 	// No key, a malformed one, a wrong secret: 401 with a JSON error.
-	for _, k := range []string{"", "nonsense", key[:len(key)-1] + "A"} {
+	wrong := key[:len(key)-1] + "A"
+	if wrong == key {
+		wrong = key[:len(key)-1] + "B"
+	}
+	for _, k := range []string{"", "nonsense", wrong} {
 		status, hdr, body = e.call("GET", "/api/v1/orders/PDAPI0001", k, nil)
 		require.Equal(t, http.StatusUnauthorized, status, k)
 		require.Equal(t, "unauthorized", body["error"].(map[string]any)["code"])
@@ -265,4 +269,30 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		require.Contains(t, paths[p], strings.ToLower(r.Method), "%s %s", r.Method, p)
 	}
 	require.Len(t, paths, len((&api.Handlers{}).Routes()), "no undocumented or stale paths")
+}
+
+// An address that keeps presenting bad keys is refused altogether, good key or not, until its
+// window ends; then it is served again.
+func TestBadKeysFromOneAddressAreCutOff(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	client := e.account("client", true, "+380441000006")
+	e.order(client, "PDAPI0006")
+	good := e.key(client, []string{apikeys.OrdersRead}, 1000)
+	bad := good[:len(good)-4] + "0000"
+	for i := 0; i < 30; i++ {
+		status, _, _ := e.call("GET", "/api/v1/orders/PDAPI0006", bad, nil)
+		require.Equal(t, http.StatusUnauthorized, status, "attempt %d", i+1)
+	}
+	status, hdr, body := e.call("GET", "/api/v1/orders/PDAPI0006", good, nil)
+	require.Equal(t, http.StatusTooManyRequests, status, "even a good key, from this address, now")
+	require.Equal(t, "too_many", body["error"].(map[string]any)["code"])
+	require.NotEmpty(t, hdr.Get("Retry-After"))
+
+	_, err := e.Pool.Exec(context.Background(), `UPDATE api_auth_failures SET window_start = now() - interval '11 minutes'`)
+	require.NoError(t, err)
+	status, _, _ = e.call("GET", "/api/v1/orders/PDAPI0006", good, nil)
+	require.Equal(t, http.StatusOK, status, "the window has ended")
+	status, _, _ = e.call("GET", "/api/v1/orders/PDAPI0006", bad, nil)
+	require.Equal(t, http.StatusUnauthorized, status, "a new window counts from one")
 }
