@@ -56,6 +56,13 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 		return err
 	}
 	d.Balances = &accountsv.Balances{Available: bal.Available.String(), Held: bal.Held.String(), Deposit: bal.Deposit.String(), Promo: bal.Promo.String()}
+	var limit *int64
+	if err := h.Pool.QueryRow(ctx, `SELECT rating, balance_limit FROM accounts WHERE id = $1`, id).Scan(&d.Balances.Rating, &limit); err != nil {
+		return err
+	}
+	if limit != nil {
+		d.Balances.Limit = ledger.Minor(*limit).String()
+	}
 	if h.can(c, ordersRead) {
 		d.OrdersShown = true
 		if d.Orders, err = recentOrders(ctx, h.Pool, id); err != nil {

@@ -101,10 +101,20 @@ func runAction(ctx context.Context, tx pgx.Tx, c Complaint, a Action) (accountID
 		}
 		b, err := accounts.BlockTx(ctx, tx, req)
 		return acc, "block:" + strconv.FormatInt(b.ID, 10), err
-	case ActRatingCut, ActBalanceLimitCut:
-		// No desk owns ratings or balance limits yet: the measure is recorded for that desk to apply.
+	case ActRatingCut: // Amount is points
 		acc, err := need(c.RespondentAccountID, "respondent_login")
-		return acc, "recorded", err
+		if err != nil {
+			return 0, "", err
+		}
+		rating, err := accounts.CutRatingTx(ctx, tx, accounts.ID(acc), int(a.Amount), c.Number)
+		return acc, "rating:" + strconv.Itoa(rating), err
+	case ActBalanceLimitCut: // Amount is the new limit in minor units
+		acc, err := need(c.RespondentAccountID, "respondent_login")
+		if err != nil {
+			return 0, "", err
+		}
+		limit, err := accounts.LimitBalanceTx(ctx, tx, accounts.ID(acc), a.Amount, c.Number)
+		return acc, "balance_limit:" + strconv.FormatInt(limit, 10), err
 	}
 	return 0, "", apperr.InvalidField("actions", "complaints.decide.bad_action")
 }

@@ -89,7 +89,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 		chromedp.Click(`#decide-form input[value="upheld"]`, chromedp.ByQuery),
 		chromedp.SetValue(`#decide-reasoning`, "Пошкодження підтверджено фото; кур'єр пояснень не надав.", chromedp.ByQuery),
 		chromedp.Click(`#decide-form input[value="penalty"]`, chromedp.ByQuery),
-		chromedp.SetValue(`#decide-form input[name="amount_penalty"]`, "5000", chromedp.ByQuery),
+		chromedp.SetValue(`#decide-form input[name="amount_penalty"]`, "50,00", chromedp.ByQuery),
 		chromedp.Click(`#decide-form button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#confirm-ok`, chromedp.ByQuery),
 		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
@@ -98,6 +98,9 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	var state string
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT state FROM complaints WHERE id = $1`, id).Scan(&state))
 	require.Equal(t, "decided", state)
+	var penalty int64
+	require.NoError(t, env.Pool.QueryRow(bg, `SELECT amount FROM ledger_transfers WHERE reason = 'complaint penalty' || ' ' || (SELECT number FROM complaints WHERE id = $1)`, id).Scan(&penalty))
+	require.Equal(t, int64(50_00), penalty, "the penalty as typed, 50,00")
 
 	// The decision enqueued the letter job; run it as a worker process would.
 	var jobs_ int

@@ -2,10 +2,12 @@ package complaints
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/web"
 )
 
@@ -148,7 +150,15 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 	d := Decision{Outcome: Outcome(c.FormValue("outcome")), Reasoning: c.FormValue("reasoning")}
 	for _, k := range formValues(c, "action") {
 		a := Action{Kind: ActionKind(k)}
-		a.Amount, _ = strconv.ParseInt(c.FormValue("amount_"+k), 10, 64)
+		// Money in major units as people type it ("150", "150,50"); a rating cut in points.
+		raw := strings.TrimSpace(c.FormValue("amount_" + k))
+		if a.Kind == ActRatingCut {
+			a.Amount, _ = strconv.ParseInt(raw, 10, 64)
+		} else if raw != "" {
+			if a.Amount, err = xlsx.ParseMinor(raw); err != nil {
+				return apperr.InvalidField("amount_"+k, "complaints.decide.amount")
+			}
+		}
 		if a.Kind == ActBlockFunctions {
 			a.Functions = formValues(c, "functions")
 		}

@@ -252,8 +252,8 @@ const (
 	ActPenalty         ActionKind = "penalty"           // from the respondent to the platform
 	ActBlock           ActionKind = "block"             // the respondent's whole account
 	ActBlockFunctions  ActionKind = "block_functions"   // some of its functions
-	ActRatingCut       ActionKind = "rating_cut"        // no desk owns ratings yet: recorded
-	ActBalanceLimitCut ActionKind = "balance_limit_cut" // no desk owns balance limits yet: recorded
+	ActRatingCut       ActionKind = "rating_cut"        // the respondent's rating, less Amount points
+	ActBalanceLimitCut ActionKind = "balance_limit_cut" // the respondent's balance limit, down to Amount
 	ActDeactivation    ActionKind = "deactivation"      // a permanent whole-account block
 )
 

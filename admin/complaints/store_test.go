@@ -3,6 +3,7 @@ package complaints
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -147,6 +148,7 @@ func TestDecisionActsOnceAndIsFinal(t *testing.T) {
 	}
 	d := Decision{Outcome: Upheld, Reasoning: "Доставку не підтверджено.", Actions: []Action{
 		{Kind: ActRefund, Amount: 12_500}, {Kind: ActPenalty, Amount: 5_000}, {Kind: ActBlockFunctions, Functions: []string{"accept_orders"}},
+		{Kind: ActRatingCut, Amount: 30}, {Kind: ActBalanceLimitCut, Amount: 2_000_00},
 	}}
 	// Two agents press "decide" at once: one decision, one set of actions.
 	var wg sync.WaitGroup
@@ -165,6 +167,14 @@ func TestDecisionActsOnceAndIsFinal(t *testing.T) {
 	must(t, err)
 	if bc.Available != 12_500 || bcr.Available != -17_500 {
 		t.Fatalf("balances: client %d, courier %d", bc.Available, bcr.Available)
+	}
+	var rating, limit int64
+	var audits int
+	must(t, f.pool.QueryRow(context.Background(), `SELECT rating, balance_limit,
+		(SELECT count(*) FROM audit_log WHERE action IN ('account.rating_cut', 'account.balance_limit_cut') AND record_id = $2)
+		FROM accounts WHERE id = $1`, f.courier, fmt.Sprint(f.courier)).Scan(&rating, &limit, &audits))
+	if rating != 70 || limit != 2_000_00 || audits != 2 {
+		t.Fatalf("courier's standing: rating %d, limit %d, %d audit entries", rating, limit, audits)
 	}
 	var blocks int
 	must(t, f.pool.QueryRow(context.Background(), `SELECT count(*) FROM account_blocks WHERE account_id = $1 AND functions = '{accept_orders}' AND complaint_ref = $2`, f.courier, c.Number).Scan(&blocks))

@@ -632,8 +632,11 @@ func Create(ctx context.Context, pool DB, in Input, now time.Time) (Order, error
 		}
 		if OnCreate != nil { // the placement hold, in this transaction (admin/finance/settle)
 			if err := OnCreate(ctx, tx, id); err != nil {
-				if apperr.MessageOf(err) == ledger.ErrInsufficient {
+				switch apperr.MessageOf(err) {
+				case ledger.ErrInsufficient:
 					return FieldErrors{"client_id": "orders.client_short"}
+				case "settle.over_balance_limit":
+					return FieldErrors{"client_id": "orders.client_over_limit"}
 				}
 				return err
 			}

@@ -39,6 +39,9 @@ func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if err := withinLimit(ctx, tx, o.Client, o.clientLimit, ua.Held, o.Cost); err != nil {
+		return false, err
+	}
 	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("place"), From: ua.Available, To: ua.Held,
 		Amount: o.Cost, Reason: "order.placed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	if err != nil {
@@ -83,6 +86,9 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 		return err
 	}
 	need := o.Declared + o.Cost
+	if err := withinLimit(ctx, tx, o.Courier, o.courierLimit, ua.Deposit, need); err != nil {
+		return err
+	}
 	if !o.NoPromo {
 		if fromPromo := min(need, o.promo); fromPromo > 0 {
 			h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit-promo"), From: ua.Promo, To: ua.Deposit,

@@ -4,10 +4,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -77,5 +80,32 @@ func TestOrdersCreateHoldsTheCost(t *testing.T) {
 	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM orders WHERE client_id = $1`, int64(poor)).Scan(&n))
 	require.Zero(t, n, "nothing was created")
 	require.Equal(t, ledger.Minor(1_00), f.state(t, poor, 0).ClientAvail)
+	f.sound(t)
+}
+
+// A balance limit from a complaint decision caps the money a user may have engaged in open
+// orders: the client's held costs, the courier's deposits.
+func TestBalanceLimitCapsEngagedMoney(t *testing.T) {
+	f := newFixture(t)
+	c := f.user(t, "client", clientMoney)
+	k := f.user(t, "courier", courierMoney)
+	limit := func(user ledger.UserID, amount int64) {
+		f.tx(t, func(tx pgx.Tx) error {
+			_, err := accounts.LimitBalanceTx(f.ctx, tx, accounts.ID(user), amount, "C-TEST")
+			return err
+		})
+	}
+	first := f.order(t, c, k, cost, declared, time.Time{})
+	second := f.order(t, c, k, cost, declared, time.Time{})
+	limit(c, int64(cost)+int64(cost)/2) // room for one order's cost, not two
+	require.NoError(t, f.do(settle.Place, first))
+	err := f.do(settle.Place, second)
+	require.Equal(t, "settle.over_balance_limit", apperr.MessageOf(err))
+	require.Equal(t, ledger.Minor(cost), f.state(t, c, k).ClientHeld, "the second hold was refused")
+
+	limit(k, int64(declared+cost)-1) // a deposit of V + C does not fit
+	err = f.do(settle.Accept, first)
+	require.Equal(t, "settle.over_balance_limit", apperr.MessageOf(err))
+	require.Zero(t, f.state(t, c, k).CourierDeposit)
 	f.sound(t)
 }

@@ -38,6 +38,8 @@ type order struct {
 	open            map[ledger.HoldID]bool
 	amount          map[ledger.HoldID]ledger.Minor // the deposit holds' amounts
 	promo           ledger.Minor                   // the courier's promo balance
+	// The parties' balance limits (accounts.balance_limit), nil when none.
+	clientLimit, courierLimit *int64
 }
 
 // load reads the order, its money row, both parties' ledger accounts, the platform's revenue
@@ -58,7 +60,8 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 			(SELECT state FROM ledger_holds WHERE id = m.deposit_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.deposit_hold_id),
 			(SELECT state FROM ledger_holds WHERE id = m.promo_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.promo_hold_id),
 			(SELECT sum(balance)::bigint FROM ledger_balances WHERE ledger_account_id = ka.promo),
-			(SELECT (value)::int FROM settings WHERE key = 'commission_bp')
+			(SELECT (value)::int FROM settings WHERE key = 'commission_bp'),
+			(SELECT balance_limit FROM accounts WHERE id = o.client_id), (SELECT balance_limit FROM accounts WHERE id = o.courier_id)
 		FROM orders o
 		LEFT JOIN order_money m ON m.order_id = o.id
 		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'user_held') AS held
@@ -69,7 +72,7 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 		CROSS JOIN (SELECT id FROM ledger_accounts WHERE owner_account_id IS NULL AND kind = 'platform_revenue') rev
 		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
 		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph, &cAvail, &cHeld, &kAvail, &kDep, &kPromo, &o.revenue,
-		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance, &rate)
+		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance, &rate, &o.clientLimit, &o.courierLimit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, apperr.New(apperr.NotFound, "orders.not_found")
 	}
@@ -200,6 +203,27 @@ func (o *order) penalty(ctx context.Context, tx pgx.Tx, from ledger.UserID, amou
 		Legs: ledger.Move(ua.Available, o.revenue, amount), Links: ledger.Links{OrderRef: o.Number},
 		CreatedBy: by(ctx), AllowNegative: true})
 	return err
+}
+
+// withinLimit refuses setting amount more of a user's money aside in the held (or deposit)
+// account when that would pass the balance limit a complaint decision gave the user. Only users
+// with a limit pay for the check: their account row is locked, so that two placements of one user
+// queue up and the second sees the first's hold.
+func withinLimit(ctx context.Context, tx pgx.Tx, user ledger.UserID, limit *int64, held ledger.AccountID, amount ledger.Minor) error {
+	if limit == nil {
+		return nil
+	}
+	var engaged int64
+	err := tx.QueryRow(ctx, `SELECT a.balance_limit, coalesce((SELECT sum(balance) FROM ledger_balances WHERE ledger_account_id = $2), 0)::bigint
+		FROM accounts a WHERE a.id = $1 FOR UPDATE`, int64(user), int64(held)).Scan(&limit, &engaged)
+	if err != nil {
+		return err
+	}
+	if limit != nil && engaged+int64(amount) > *limit {
+		return &apperr.Error{Code: apperr.Conflict, Message: "settle.over_balance_limit",
+			Args: map[string]any{"Limit": ledger.Minor(*limit).String(), "Engaged": ledger.Minor(engaged).String()}}
+	}
+	return nil
 }
 
 func (o order) setHolds(ctx context.Context, tx pgx.Tx) error {
