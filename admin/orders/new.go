@@ -24,7 +24,7 @@ var formFields = []struct {
 	{"sender_name", "text", true, ""}, {"sender_phone", "tel", true, ""}, {"sender_address", "text", true, ""},
 	{"recipient_name", "text", true, ""}, {"recipient_phone", "tel", true, ""}, {"recipient_address", "text", true, ""},
 	{"item", "text", true, ""}, {"weight", "number", true, "0.001"}, {"declared_value", "number", true, "0.01"},
-	{"expected_at", "datetime-local", false, ""}, {"comment", "textarea", false, ""},
+	{"expected_at", "datetime-local", false, ""}, {"comment", "textarea", false, ""}, {"no_promo", "checkbox", false, ""},
 }
 
 // NewForm is /orders/new.
@@ -45,6 +45,8 @@ func (h *Handlers) form(c *fiber.Ctx, value func(string) string, fe FieldErrors)
 			fd.Hint = web.T(c, "orders.hint.weight")
 		case "sender_phone", "recipient_phone":
 			fd.Hint = web.T(c, "orders.hint.phone")
+		case "no_promo":
+			fd.Hint = web.T(c, "orders.hint.no_promo")
 		}
 		d.Fields = append(d.Fields, fd)
 	}
@@ -83,7 +85,7 @@ func (h *Handlers) parseForm(get func(string, ...string) string) (Input, FieldEr
 	fe := FieldErrors{}
 	in := Input{SenderName: get("sender_name"), SenderPhone: get("sender_phone"), SenderAddress: get("sender_address"),
 		RecipientName: get("recipient_name"), RecipientPhone: get("recipient_phone"), RecipientAddress: get("recipient_address"),
-		Item: get("item"), Comment: get("comment"), ExternalRef: get("external_ref")}
+		Item: get("item"), Comment: get("comment"), ExternalRef: get("external_ref"), NoPromo: get("no_promo") == "1"}
 	id := func(field string) int64 {
 		s := strings.TrimSpace(get(field))
 		if s == "" {

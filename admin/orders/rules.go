@@ -138,6 +138,8 @@ type Input struct {
 	DeclaredValue    int64 // minor units
 	ExpectedAt       time.Time
 	Comment          string
+	// NoPromo: the courier's deposit may not be promo credit (DOMAIN.md §3), the client's choice.
+	NoPromo bool
 }
 
 // FieldErrors maps a form field to the translation key of what is wrong with it.

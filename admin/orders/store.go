@@ -631,7 +631,7 @@ func Create(ctx context.Context, pool DB, in Input, now time.Time) (Order, error
 			return err
 		}
 		if OnCreate != nil { // the placement hold, in this transaction (admin/finance/settle)
-			if err := OnCreate(ctx, tx, id); err != nil {
+			if err := OnCreate(ctx, tx, id, in.NoPromo); err != nil {
 				switch apperr.MessageOf(err) {
 				case ledger.ErrInsufficient:
 					return FieldErrors{"client_id": "orders.client_short"}
@@ -660,8 +660,9 @@ func nullTime(t time.Time) any {
 }
 
 // OnCreate, when set (admin/finance/settle sets it), places the client's hold for a new order
-// inside Create's transaction; the client's available money must cover the cost.
-var OnCreate func(ctx context.Context, tx pgx.Tx, orderID int64) error
+// inside Create's transaction, with the order's "no promo" flag; the client's available money
+// must cover the cost.
+var OnCreate func(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) error
 
 // OnMove, when set (admin/finance/settle sets it), applies the money rule of a status change inside
 // Move's transaction; an error refuses the move.

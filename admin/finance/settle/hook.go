@@ -16,7 +16,12 @@ import (
 // moderation desk, which calls the events directly.
 func init() {
 	orders.OnMove = OnMove
-	orders.OnCreate = Place
+	orders.OnCreate = func(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) error {
+		if noPromo {
+			return SetNoPromo(ctx, tx, orderID, true) // places the hold first
+		}
+		return Place(ctx, tx, orderID)
+	}
 }
 
 // OnMove applies the money rule of a status change made on the orders pages.

@@ -72,6 +72,15 @@ func TestOrdersCreateHoldsTheCost(t *testing.T) {
 	require.Equal(t, clientMoney-ledger.Minor(o.Cost), got.ClientAvail)
 	require.Equal(t, ledger.Minor(o.Cost), got.ClientHeld)
 
+	// The client's "no promo" choice is kept with the order's money.
+	flagged := in(f.user(t, "client", clientMoney))
+	flagged.NoPromo = true
+	o2, err := orders.Create(f.ctx, f.pool, flagged, time.Now())
+	require.NoError(t, err)
+	var noPromo bool
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT no_promo FROM order_money WHERE order_id = $1`, o2.ID).Scan(&noPromo))
+	require.True(t, noPromo)
+
 	_, err = orders.Create(f.ctx, f.pool, in(poor), time.Now())
 	var fe orders.FieldErrors
 	require.ErrorAs(t, err, &fe)
