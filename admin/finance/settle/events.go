@@ -2,6 +2,7 @@ package settle
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -251,6 +252,7 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 	if err != nil {
 		return 0, err
 	}
+	replaced := o.ClientHold
 	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
 		return 0, err
 	}
@@ -261,7 +263,8 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 	if err != nil {
 		return 0, err
 	}
-	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("place-reweighed"), From: ua.Available, To: ua.Held,
+	// Keyed by the hold it replaces, so a second reweighing is a new hold and a retry is not.
+	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key(fmt.Sprintf("place-reweighed-%d", replaced)), From: ua.Available, To: ua.Held,
 		Amount: ledger.Minor(cost), Reason: "order.reweighed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	if err != nil {
 		return 0, err

@@ -203,6 +203,26 @@ func TestWeightDisputeClientPaysNewCost(t *testing.T) {
 	p.check(t, state{ClientAvail: clientMoney - newCost, CourierAvail: courierMoney + newCost - newFee, Revenue: newFee})
 }
 
+// An order reweighed (its client hold replaced) and reweighed again can still end any way:
+// here force majeure returns the latest hold and the deposit, and nothing is left held.
+func TestReweighedOrderStillEnds(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	ua, err := ledger.EnsureUserAccounts(p.f.ctx, p.f.pool, p.client)
+	require.NoError(t, err)
+	p.f.topUp(t, ua.Available, 100_00)
+	const clientMoney = 2 * clientMoney
+	for _, grams := range []int64{6000, 12000} {
+		p.f.tx(t, func(tx pgx.Tx) error {
+			_, err := settle.Reweigh(p.f.ctx, tx, p.order, grams)
+			return err
+		})
+	}
+	p.run(t, settle.ForceMajeure)
+	p.check(t, state{ClientAvail: clientMoney, CourierAvail: courierMoney})
+	p.f.sound(t)
+}
+
 func TestWeightDisputeClientRefusesPaysForfeit(t *testing.T) {
 	p := setup(t)
 	p.run(t, settle.Place, settle.Accept, settle.WeightRefused)

@@ -160,7 +160,8 @@ func (o order) release(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what st
 	if !o.open[id] {
 		return nil
 	}
-	_, err := ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key("release-" + what), Hold: id,
+	// Keyed by the hold: a reweighed order's client hold is a new one, released under its own key.
+	_, err := ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key(fmt.Sprintf("release-%s-%d", what, id)), Hold: id,
 		Reason: "order." + what + "_released", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	return err
 }
@@ -184,7 +185,7 @@ func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, r
 			legs = append(legs, l)
 		}
 	}
-	_, err := ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key("capture-" + what), Hold: id, To: legs,
+	_, err := ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key(fmt.Sprintf("capture-%s-%d", what, id)), Hold: id, To: legs,
 		Reason: reason, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	return err
 }
