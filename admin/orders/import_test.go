@@ -70,6 +70,11 @@ func TestImportFromTemplate(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&client))
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&courier))
 	require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO accounts (kind, name, phone, status) VALUES ('client', 'Заблокований', '+380500000001', 'blocked') RETURNING id`).Scan(&blocked))
+	// A client who may not place orders (a block of that function alone).
+	var noOrders int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO accounts (kind, name, phone) VALUES ('client', 'Обмежений', '+380500000002') RETURNING id`).Scan(&noOrders))
+	_, err := env.Pool.Exec(ctx, `INSERT INTO account_blocks (account_id, functions, reason) VALUES ($1, '{place_orders}', 'agreement_breach')`, noOrders)
+	require.NoError(t, err)
 	agent := env.Login("agent@demo.postdesk")
 
 	r := agent.Get("/orders/import/template")
@@ -96,12 +101,13 @@ func TestImportFromTemplate(t *testing.T) {
 		func() []any { r := good("R-5"); r[1] = 99999999; r[6] = ""; r[10] = "500"; return r }(), // row 6: no such client, no recipient, too heavy
 		good("R-1"), // row 7: reference repeated
 		good("R-6"), // row 8
+		func() []any { r := good("R-7"); r[1] = noOrders; return r }(), // row 9: may not place orders
 	}
 	file := fill(t, tpl, rows)
 	before := countOrders(t, env)
 
 	page := runImport(t, env, agent, file, "keep")
-	require.Contains(t, page, "Created: 3. Already imported, skipped: 0. Rows with errors: 4.")
+	require.Contains(t, page, "Created: 3. Already imported, skipped: 0. Rows with errors: 5.")
 	for _, want := range []string{
 		`<td class="num">3</td><td>Recipient&#39;s phone</td><td>Not a phone number`,
 		`<td class="num">5</td><td>Client ID</td><td>This client is blocked`,
@@ -109,6 +115,7 @@ func TestImportFromTemplate(t *testing.T) {
 		`<td class="num">6</td><td>Recipient</td><td>Required.`,
 		`<td class="num">6</td><td>Weight, kg</td><td>Heavier than the tariff allows (70 kg at most).`,
 		`<td class="num">7</td><td>External reference</td><td>This external reference is already used higher up`,
+		`<td class="num">9</td><td>Client ID</td><td>Placing orders is blocked for this client.`,
 	} {
 		require.Contains(t, page, want)
 	}
@@ -131,7 +138,7 @@ func TestImportFromTemplate(t *testing.T) {
 	ff, err := excelize.OpenReader(bytes.NewReader([]byte(r.Body)))
 	require.NoError(t, err)
 	failed, _ := ff.GetRows(ff.GetSheetName(0))
-	require.Len(t, failed, 5)
+	require.Len(t, failed, 6)
 	require.Equal(t, []string{"Row", "Reason", "External reference"}, failed[0][:3])
 	require.Equal(t, "3", failed[1][0])
 	require.Contains(t, failed[1][1], "Recipient's phone: Not a phone number")
@@ -139,7 +146,7 @@ func TestImportFromTemplate(t *testing.T) {
 
 	// The same file again creates nothing: every good row is already there.
 	page = runImport(t, env, agent, file, "keep")
-	require.Contains(t, page, "Created: 0. Already imported, skipped: 3. Rows with errors: 4.")
+	require.Contains(t, page, "Created: 0. Already imported, skipped: 3. Rows with errors: 5.")
 	require.Equal(t, before+3, countOrders(t, env))
 
 	// Refuse the whole file: bad rows mean nothing is imported, even new good ones.

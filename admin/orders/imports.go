@@ -419,7 +419,7 @@ type parsedRow struct {
 }
 
 // checkImportParties adds an error to every row whose client or courier is missing, of the wrong
-// kind, blocked or deleted.
+// kind, blocked (the whole account, or the function the row needs) or deleted.
 func (e *Env) checkImportParties(ctx context.Context, rows []parsedRow) error {
 	ids := map[int64]bool{}
 	for _, p := range rows {
@@ -434,16 +434,23 @@ func (e *Env) checkImportParties(ctx context.Context, rows []parsedRow) error {
 	for id := range ids {
 		list = append(list, id)
 	}
-	type party struct{ kind, status string }
+	// block: the party's own function (a client's placing of orders, a courier's accepting of
+	// them) blocked: "whole", "function" or "".
+	type party struct{ kind, status, block string }
 	known := map[int64]party{}
-	q, err := e.Pool.Query(ctx, `SELECT id, kind, status FROM accounts WHERE id = ANY($1)`, list)
+	q, err := e.Pool.Query(ctx, `SELECT a.id, a.kind, a.status,
+			coalesce((SELECT CASE WHEN b.functions = '{}' THEN 'whole' ELSE 'function' END FROM account_blocks b
+				WHERE b.account_id = a.id AND b.lifted_at IS NULL AND (b.ends_at IS NULL OR b.ends_at > now())
+				  AND (b.functions = '{}' OR (CASE a.kind WHEN 'client' THEN 'place_orders' ELSE 'accept_orders' END) = ANY (b.functions))
+				ORDER BY b.functions = '{}' DESC LIMIT 1), '')
+		FROM accounts a WHERE a.id = ANY($1)`, list)
 	if err != nil {
 		return err
 	}
 	for q.Next() {
 		var id int64
 		var p party
-		if err := q.Scan(&id, &p.kind, &p.status); err != nil {
+		if err := q.Scan(&id, &p.kind, &p.status, &p.block); err != nil {
 			q.Close()
 			return err
 		}
@@ -461,10 +468,14 @@ func (e *Env) checkImportParties(ctx context.Context, rows []parsedRow) error {
 		switch a, ok := known[id]; {
 		case !ok || a.kind != kind:
 			msg = "orders.not_found_" + kind
-		case a.status == "blocked":
+		case a.status == "blocked" || a.block == "whole":
 			msg = "orders.blocked_" + kind
 		case a.status == "deleted":
 			msg = "orders.deleted_" + kind
+		case a.block == "function" && kind == "client":
+			msg = "orders.blocked_place_orders"
+		case a.block == "function":
+			msg = "orders.blocked_accept_orders"
 		}
 		if msg != "" {
 			if p.fe == nil {
