@@ -67,6 +67,9 @@ func (h *Handlers) Overview(c *fiber.Ctx) error {
 		o.Kinds = append(o.Kinds, financev.KindLine{Kind: string(k.Kind), Accounts: k.Accounts, Balance: k.Balance.String()})
 	}
 	o.Bars, o.ChartW, o.ChartH, o.RevenueSum = chart(days)
+	for _, d := range days {
+		o.HasRevenue = o.HasRevenue || d.Amount != 0
+	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.title"), financev.OverviewPage(o))
 }
 

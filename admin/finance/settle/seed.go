@@ -16,12 +16,15 @@ import (
 const (
 	demoClientTopUp  = 50_000_00
 	demoCourierTopUp = 500_000_00
+	// Delivered demo orders settled in full, for the revenue the finance pages show.
+	demoDelivered = 100
 )
 
 // SeedDemo gives the demo's clients and couriers money, one top-up from the gateway each, so that
 // staff can enter and accept orders. With holds, the demo's open orders also get the money the
-// rules would have moved: the client's cost held and, past the deal, the courier's deposit, so
-// the moderation desk and the finance pages work on real money. A second run changes nothing:
+// rules would have moved: the client's cost held and, past the deal, the courier's deposit, and
+// the latest delivered orders are paid out, so the moderation desk and the finance pages work on
+// real money. A second run changes nothing:
 // the top-up and every hold have their idempotency keys.
 func SeedDemo(ctx context.Context, pool *pgxpool.Pool, holds bool) error {
 	plat, err := ledger.Platform(ctx, pool)
@@ -65,8 +68,11 @@ func SeedDemo(ctx context.Context, pool *pgxpool.Pool, holds bool) error {
 		return err
 	}
 
-	rows, err := pool.Query(ctx, `SELECT id, status FROM orders
-		WHERE status IN ('created', 'deal', 'picked_up', 'in_moderation') ORDER BY id`)
+	// The open orders, and the latest delivered ones paid out in full so that the platform has
+	// revenue to show (posted today: the ledger dates a transfer when it is made).
+	rows, err := pool.Query(ctx, `SELECT id, status FROM orders WHERE status IN ('created', 'deal', 'picked_up', 'in_moderation')
+		UNION ALL (SELECT id, status FROM orders WHERE status = 'delivered' AND courier_id IS NOT NULL ORDER BY id DESC LIMIT $1)
+		ORDER BY id`, demoDelivered)
 	if err != nil {
 		return err
 	}
@@ -85,8 +91,14 @@ func SeedDemo(ctx context.Context, pool *pgxpool.Pool, holds bool) error {
 		g.Go(func() error {
 			for o := range work {
 				err := pgx.BeginFunc(gctx, pool, func(tx pgx.Tx) error {
-					if o.status == "created" {
+					switch o.status {
+					case "created":
 						return Place(gctx, tx, o.id)
+					case "delivered":
+						if err := Accept(gctx, tx, o.id); err != nil {
+							return err
+						}
+						return Deliver(gctx, tx, o.id)
 					}
 					return Accept(gctx, tx, o.id) // places the client's hold first
 				})
