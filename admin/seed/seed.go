@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/payouts"
 	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/moderation"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
@@ -91,6 +92,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		}
 		if err := orders.Seed(ctx, pool, DemoOrders, 1); err != nil {
 			return fmt.Errorf("seed orders: %w", err)
+		}
+		if err := moderation.SeedDemo(ctx, pool); err != nil {
+			return fmt.Errorf("seed moderation: %w", err)
 		}
 		if err := settle.SeedDemo(ctx, pool, o.Holds); err != nil {
 			return fmt.Errorf("seed money: %w", err)
