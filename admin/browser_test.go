@@ -69,11 +69,7 @@ func TestBrowserConfirmDialogAndToast(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM staff WHERE email = 'editor@demo.postdesk'`).Scan(&id))
 	var dialogText, toast, state string
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.SendKeys(`#email`, "admin@demo.postdesk", chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
-		chromedp.Submit(`#login-form`, chromedp.ByQuery),
-		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+		admintest.LogIn(base, "admin@demo.postdesk"),
 		chromedp.Navigate(base+"/admin/staff/"+itoa(id)),
 		chromedp.Click(`button.danger`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#confirm`, chromedp.ByQuery),

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
-	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/views"
 )
 
@@ -30,11 +29,7 @@ func TestBrowserBlockCourierPayoutsForAWeek(t *testing.T) {
 	var dialogOpen bool
 	var toasts int
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.SendKeys(`#email`, "lead@demo.postdesk", chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
-		chromedp.Submit(`#login-form`, chromedp.ByQuery),
-		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+		admintest.LogIn(base, "lead@demo.postdesk"),
 		chromedp.Navigate(fmt.Sprintf("%s/accounts/%d", base, id)),
 		chromedp.WaitVisible(`#block-form`, chromedp.ByQuery),
 		chromedp.Click(`#scope-functions`, chromedp.ByQuery),

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/seed"
 )
 
 // Browser starts a headless Chromium (Debian's; make test installs it) for one test and returns
@@ -55,4 +57,17 @@ func Browser(t testing.TB) context.Context {
 	})
 	require.NoError(t, chromedp.Run(ctx), "start Chromium")
 	return ctx
+}
+
+// LogIn signs a browser in as a demo staff member through the log-in form and waits for the
+// navigation of the page it lands on.
+func LogIn(base, email string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/login"),
+		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
+		chromedp.SendKeys(`#email`, email, chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
+		chromedp.Submit(`#login-form`, chromedp.ByQuery),
+		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
+	}
 }

@@ -12,21 +12,9 @@ import (
 
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/complaints"
-	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/views"
 )
-
-func login(base, email string) chromedp.Tasks {
-	return chromedp.Tasks{
-		chromedp.Navigate(base + "/login"),
-		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
-		chromedp.SendKeys(`#email`, email, chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
-		chromedp.Submit(`#login-form`, chromedp.ByQuery),
-		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
-	}
-}
 
 // An agent registers a complaint and requests an explanation, the lead extends it, the agent
 // decides it (upheld, with a penalty), and the decision letter and the notices exist.
@@ -47,7 +35,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 		"#f-action_place": "Київ, вул. Саксаганського, 5", "#f-action_details": "Кур'єр пошкодив посилку.",
 		"#f-grounds": "Правила платформи, розд. 7", "#f-demands": "Відшкодувати вартість\nОштрафувати кур'єра",
 	}
-	steps := chromedp.Tasks{login(base, "agent@demo.postdesk"), chromedp.Navigate(base + "/complaints/new"), chromedp.WaitVisible(`#f-complainant_name`, chromedp.ByQuery)}
+	steps := chromedp.Tasks{admintest.LogIn(base, "agent@demo.postdesk"), chromedp.Navigate(base + "/complaints/new"), chromedp.WaitVisible(`#f-complainant_name`, chromedp.ByQuery)}
 	for sel, v := range fields {
 		steps = append(steps, chromedp.SetValue(sel, v, chromedp.ByQuery))
 	}
@@ -72,7 +60,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	lead := admintest.Browser(t)
 	var before, after time.Time
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT decision_due FROM complaints WHERE id = $1`, id).Scan(&before))
-	require.NoError(t, chromedp.Run(lead, login(base, "lead@demo.postdesk"),
+	require.NoError(t, chromedp.Run(lead, admintest.LogIn(base, "lead@demo.postdesk"),
 		chromedp.Navigate(url),
 		chromedp.WaitVisible(`#extend-form`, chromedp.ByQuery),
 		chromedp.SetValue(`#extend-days`, "10", chromedp.ByQuery),

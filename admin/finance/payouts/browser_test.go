@@ -11,20 +11,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/finance/payouts"
-	"github.com/postdesk/postdesk/admin/seed"
 )
-
-// login signs a browser in on the log-in form.
-func login(base, email string) chromedp.Tasks {
-	return chromedp.Tasks{
-		chromedp.Navigate(base + "/login"),
-		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
-		chromedp.SendKeys(`#email`, email, chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
-		chromedp.Submit(`#login-form`, chromedp.ByQuery),
-		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery),
-	}
-}
 
 // Maker–checker in the browser: one finance officer enters a payout above the approval threshold
 // and is told another officer must approve it; the second officer approves it through the
@@ -43,7 +30,7 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 
 	maker := admintest.Browser(t)
 	var own, toast, where string
-	require.NoError(t, chromedp.Run(maker, login(base, "finance@demo.postdesk"),
+	require.NoError(t, chromedp.Run(maker, admintest.LogIn(base, "finance@demo.postdesk"),
 		chromedp.Navigate(base+"/finance/payouts/new"),
 		chromedp.WaitVisible(`#payout-form`, chromedp.ByQuery),
 		// The account is checked as soon as it is entered (the form comes back with the holder
@@ -68,7 +55,7 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 
 	checker := admintest.Browser(t)
 	var dialog, history string
-	require.NoError(t, chromedp.Run(checker, login(base, payouts.DemoSecondOfficer),
+	require.NoError(t, chromedp.Run(checker, admintest.LogIn(base, payouts.DemoSecondOfficer),
 		chromedp.Navigate(fmt.Sprintf("%s/finance/payouts/%d", base, id)),
 		chromedp.WaitVisible(`form[action$="/approve"] button`, chromedp.ByQuery),
 		chromedp.Click(`form[action$="/approve"] button`, chromedp.ByQuery),

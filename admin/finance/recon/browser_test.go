@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
-	"github.com/postdesk/postdesk/admin/seed"
 )
 
 // A finance officer reconciles a period in the browser: opens the period, uploads the gateway's
@@ -37,13 +36,7 @@ func TestBrowserReconcileAPeriod(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", step, err, page)
 		}
 	}
-	run("log in",
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`#email`, chromedp.ByQuery),
-		chromedp.SendKeys(`#email`, "finance@demo.postdesk", chromedp.ByQuery),
-		chromedp.SendKeys(`#password`, seed.Password, chromedp.ByQuery),
-		chromedp.Submit(`#login-form`, chromedp.ByQuery),
-		chromedp.WaitVisible(`nav.nav`, chromedp.ByQuery))
+	run("log in", admintest.LogIn(base, "finance@demo.postdesk"))
 	run("open a period",
 		chromedp.Navigate(base+"/finance/reconciliation"),
 		chromedp.WaitVisible(`#period-form`, chromedp.ByQuery),
