@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gabriel-vasile/mimetype"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -124,10 +125,10 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 	return out, err
 }
 
+// addFile keeps a file of the complaint. Its type is read from its bytes, never taken from the
+// sender, so it is served as what it is (always as a download, with nosniff).
 func addFile(ctx context.Context, tx pgx.Tx, id int64, kind string, f Upload) error {
-	if f.ContentType == "" {
-		f.ContentType = "application/octet-stream"
-	}
+	f.ContentType = mimetype.Detect(f.Data).String()
 	_, err := tx.Exec(ctx, `INSERT INTO complaint_files (complaint_id, kind, name, content_type, data, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
 		id, kind, f.Name, f.ContentType, f.Data, staffID(ctx))
 	return err

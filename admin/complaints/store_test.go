@@ -311,3 +311,17 @@ func TestBoardCountsFromTheRollup(t *testing.T) {
 		t.Fatalf("breaches by agent %+v", board.Agents)
 	}
 }
+
+// A file's type is read from its bytes: a page of script sent as a picture is kept as the page it
+// is (and is only ever served as a download).
+func TestEvidenceTypeComesFromTheBytes(t *testing.T) {
+	f := newFixture(t)
+	r := f.register()
+	must(t, f.store.AddEvidence(f.ctx, r.ID, Upload{Name: "photo.png", ContentType: "image/png",
+		Data: []byte("<html><body><script>alert(1)</script></body></html>")}))
+	var ct string
+	must(t, f.pool.QueryRow(context.Background(), `SELECT content_type FROM complaint_files WHERE complaint_id = $1 AND name = 'photo.png'`, r.ID).Scan(&ct))
+	if ct != "text/html; charset=utf-8" {
+		t.Fatalf("stored as %q", ct)
+	}
+}
