@@ -82,9 +82,7 @@ CREATE INDEX ledger_transfers_complaint_idx ON ledger_transfers (complaint_id) W
 CREATE INDEX ledger_transfers_payout_idx ON ledger_transfers (payout_id) WHERE payout_id IS NOT NULL;
 
 CREATE TABLE ledger_entries (
-    -- Orders entries in the ledger browser. The key is (transfer_id, leg): an index on id alone
-    -- would only cost every posting.
-    id                bigint GENERATED ALWAYS AS IDENTITY,
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     transfer_id       bigint NOT NULL,
     -- Entry leg of legs: numbered 1..legs, unique per transfer, with legs taken from the transfer.
     -- Once a transfer is posted every number is used, so nothing can be added to it later.
@@ -99,7 +97,7 @@ CREATE TABLE ledger_entries (
     created_at        timestamptz NOT NULL DEFAULT now(),
     CHECK (leg BETWEEN 1 AND legs),
     FOREIGN KEY (transfer_id, legs) REFERENCES ledger_transfers (id, legs),
-    PRIMARY KEY (transfer_id, leg)
+    UNIQUE (transfer_id, leg)
 );
 -- Statements and the balances page: an account's entries by time; amount and transfer ride along so
 -- opening balances are index-only scans.
@@ -107,10 +105,8 @@ CREATE INDEX ledger_entries_account_time_idx ON ledger_entries (ledger_account_i
 -- The ledger browser without an account filter, newest first.
 CREATE INDEX ledger_entries_time_idx ON ledger_entries (created_at, id);
 
--- A transfer is written balanced: all its legs, of known accounts, summing to zero, moving its
--- amount, by the statement that inserts it (ledger_post writes both in one). Checked at the end of
--- that statement, once per transfer: an immediate trigger costs less than a deferred one, which
--- measured an eighth of the settlement benchmark's throughput.
+-- A transfer commits balanced: all its legs, of known accounts, summing to zero, moving its amount.
+-- Checked when the transaction commits, once per transfer.
 CREATE FUNCTION ledger_transfer_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- Each account is looked up by its key (a scalar subquery, never a join the planner could turn
@@ -124,8 +120,8 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER ledger_transfer_balanced AFTER INSERT ON ledger_transfers
-    FOR EACH ROW EXECUTE FUNCTION ledger_transfer_balanced();
+CREATE CONSTRAINT TRIGGER ledger_transfer_balanced AFTER INSERT ON ledger_transfers
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_transfer_balanced();
 
 -- Posted transfers and entries are never changed: corrections are new transfers.
 CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -211,39 +207,22 @@ CREATE TRIGGER ledger_holds_no_delete BEFORE DELETE ON ledger_holds
 CREATE TRIGGER ledger_holds_no_truncate BEFORE TRUNCATE ON ledger_holds
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 
--- What a known key means: the same content is a retry, other content a conflict. A capture or
--- release whose hold is still open cannot be a retry (its hold would be resolved): the key names
--- some other movement.
-CREATE FUNCTION ledger_replay(p_purpose text, p_same boolean, p_hold_state text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p_same AND NOT (p_purpose IN ('capture', 'release') AND p_hold_state = 'open')
-                THEN 'replayed' ELSE 'key_conflict' END
-$$;
+-- Posting. Each write of the ledger is one call, so it costs one round trip inside the caller's
+-- transaction; admin/finance/ledger validates requests, computes their hashes and turns an outcome
+-- other than 'posted' or 'replayed' into an error. Whatever the outcome, a call that does not post
+-- writes nothing.
 
--- Posting. Every write of the ledger is one call of ledger_post, so it costs one round trip inside
--- the caller's transaction, and a hold is written in the same statement as its transfer.
--- admin/finance/ledger validates requests, computes their hashes and turns an outcome other than
--- 'posted' or 'replayed' into an error. A call that does not post writes nothing.
---
--- p_purpose says what moves:
---   'transfer' p_accounts/p_amounts, balanced; held accounts refused (held money moves only
---              through holds). p_allow_negative: a penalty, the debited accounts may go below zero.
---   'hold'     a new hold under p_key: -amount from an available or promo account, +amount into a
---              held or deposit account of the same owner.
---   'capture'  hold p_hold's whole amount to p_accounts/p_amounts (positive), never into a held
---              account.
---   'release'  hold p_hold back to its source (p_accounts/p_amounts empty).
--- The transfer's order defaults to the hold's.
+-- ledger_post moves money: one balanced transfer with its entries and balances.
+-- p_purpose: 'transfer' refuses held accounts (held money moves only through holds); 'hold' takes
+-- from an available or promo account into a held or deposit account of the same owner; 'resolve'
+-- is a hold's capture or release, which pays nothing into a held account.
 CREATE FUNCTION ledger_post(
-    p_purpose text, p_key text, p_hash bytea, p_reason text, p_accounts bigint[], p_amounts bigint[],
-    p_allow_negative boolean, p_hold bigint, p_order_ref text, p_complaint_id bigint, p_payout_id bigint,
-    p_created_by bigint,
-    OUT outcome text, OUT account bigint, OUT transfer bigint, OUT posted_at timestamptz, OUT hold ledger_holds)
+    p_key text, p_hash bytea, p_reason text, p_accounts bigint[], p_amounts bigint[], p_allow_negative boolean,
+    p_order_ref text, p_complaint_id bigint, p_payout_id bigint, p_created_by bigint, p_purpose text,
+    OUT outcome text, OUT account bigint, OUT transfer bigint, OUT posted_at timestamptz)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_hash     bytea;
-    v_total    numeric := 0;
-    v_amount   bigint;
     v_slot     int := floor(random() * 16384);
     v_slots    smallint[] := '{}';
     v_seen     bigint[] := '{}';
@@ -251,67 +230,30 @@ DECLARE
     v_owner    bigint;
     r          record;
 BEGIN
-    IF p_purpose IN ('capture', 'release') THEN
-        -- Locked first, so two resolutions of one hold queue up and the second sees the first's.
-        SELECT * INTO hold FROM ledger_holds h WHERE h.id = p_hold FOR UPDATE;
-        IF NOT FOUND THEN
-            outcome := 'hold_not_found';
-            RETURN;
-        END IF;
-        IF hold.state <> 'open' THEN
-            -- Only the request that resolved it may ask again (and is answered below, by its key).
-            IF p_key IS DISTINCT FROM (SELECT t.idempotency_key FROM ledger_transfers t WHERE t.id = hold.resolve_transfer_id) THEN
-                outcome := 'hold_resolved';
-                RETURN;
-            END IF;
-        END IF;
-        IF p_purpose = 'release' THEN
-            p_accounts := ARRAY[hold.source_account_id];
-            p_amounts := ARRAY[hold.amount];
-        END IF;
-        FOREACH v_amount IN ARRAY p_amounts LOOP
-            v_total := v_total + v_amount;
-        END LOOP;
-        IF v_total <> hold.amount THEN
-            outcome := 'capture_amount';
-            RETURN;
-        END IF;
-        p_accounts := hold.held_account_id || p_accounts;
-        p_amounts := -hold.amount || p_amounts;
-        p_order_ref := coalesce(nullif(p_order_ref, ''), hold.order_ref);
-    END IF;
-
     -- A known key answers for itself: the same content is a retry, other content a conflict.
     SELECT t.id, t.created_at, t.request_hash INTO transfer, posted_at, v_hash
     FROM ledger_transfers t WHERE t.idempotency_key = p_key;
     IF FOUND THEN
-        outcome := ledger_replay(p_purpose, v_hash = p_hash, hold.state);
-        IF p_purpose = 'hold' THEN
-            SELECT * INTO hold FROM ledger_holds h WHERE h.idempotency_key = p_key;
-        END IF;
+        outcome := CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'key_conflict' END;
         RETURN;
     END IF;
 
     -- Lock the balance rows in one global order, (account, slot), so that concurrent transfers never
-    -- deadlock; the one-row join takes every lock before the first leg is read. A credit takes one
-    -- row of the account, picked at random, so concurrent deliveries rarely queue on the platform's
-    -- revenue; a debit that must not overdraw takes every row, and its balance is their sum.
+    -- deadlock. A credit takes one row of the account, picked at random, so concurrent deliveries
+    -- rarely queue on the platform's revenue; a debit that must not overdraw takes every row.
+    PERFORM FROM unnest(p_accounts, p_amounts) AS l(account, amount)
+        JOIN ledger_accounts a ON a.id = l.account
+        JOIN ledger_balances b ON b.ledger_account_id = a.id
+        WHERE b.slot = v_slot % a.slots OR (l.amount < 0 AND NOT a.allow_negative AND NOT p_allow_negative)
+        ORDER BY b.ledger_account_id, b.slot
+        FOR UPDATE OF b;
+
     FOR r IN
-        WITH locked AS MATERIALIZED (
-            SELECT b.ledger_account_id AS id, b.balance
-            FROM unnest(p_accounts, p_amounts) AS l(account, amount)
-            JOIN ledger_accounts a ON a.id = l.account
-            JOIN ledger_balances b ON b.ledger_account_id = a.id
-            WHERE b.slot = v_slot % a.slots OR (l.amount < 0 AND NOT a.allow_negative AND NOT p_allow_negative)
-            ORDER BY b.ledger_account_id, b.slot
-            FOR UPDATE OF b
-        )
         SELECT l.account, l.amount, a.id IS NOT NULL AS known, a.kind, a.owner_account_id AS owner, a.currency, a.slots,
             CASE WHEN l.amount < 0 AND NOT a.allow_negative AND NOT p_allow_negative
-                 THEN (SELECT sum(k.balance) FROM locked k WHERE k.id = l.account) END AS balance
-        FROM (SELECT count(*) FROM locked) AS all_locked,
-            unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(account, amount, n)
-            LEFT JOIN ledger_accounts a ON a.id = l.account
+                 THEN (SELECT sum(b.balance) FROM ledger_balances b WHERE b.ledger_account_id = a.id) END AS balance
+        FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(account, amount, n)
+        LEFT JOIN ledger_accounts a ON a.id = l.account
         ORDER BY l.n
     LOOP
         account := r.account;
@@ -320,7 +262,7 @@ BEGIN
             WHEN r.account = ANY (v_seen) THEN 'duplicate_account'
             WHEN r.currency <> coalesce(v_currency, r.currency) THEN 'currency'
             WHEN p_purpose = 'transfer' AND r.kind IN ('user_held', 'courier_deposit') THEN 'held_direct'
-            WHEN p_purpose = 'capture' AND r.amount > 0 AND r.kind IN ('user_held', 'courier_deposit') THEN 'held_direct'
+            WHEN p_purpose = 'resolve' AND r.amount > 0 AND r.kind IN ('user_held', 'courier_deposit') THEN 'held_direct'
             WHEN p_purpose = 'hold' AND (r.owner <> coalesce(v_owner, r.owner)
                 OR (r.amount < 0 AND r.kind NOT IN ('user_available', 'promo'))
                 OR (r.amount > 0 AND r.kind NOT IN ('user_held', 'courier_deposit'))) THEN 'hold_accounts'
@@ -337,7 +279,7 @@ BEGIN
     END LOOP;
     account := NULL;
 
-    -- The transfer, its entries, the balances and the hold in one statement: together or not at all.
+    -- The transfer, its entries and the balances in one statement: together or not at all.
     WITH t AS (
         INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount, legs, allow_negative,
             order_ref, complaint_id, payout_id, created_by)
@@ -354,38 +296,83 @@ BEGIN
     ), balances AS (
         UPDATE ledger_balances b SET balance = b.balance + legs.amount
         FROM t, legs WHERE b.ledger_account_id = legs.account AND b.slot = legs.slot
-    ), placed AS (
-        INSERT INTO ledger_holds (idempotency_key, source_account_id, held_account_id, amount, place_transfer_id, order_ref, created_at)
-        SELECT p_key, p_accounts[1], p_accounts[2], p_amounts[2], t.id, nullif(p_order_ref, ''), t.created_at
-        FROM t WHERE p_purpose = 'hold'
-        RETURNING *
-    ), resolved AS (
-        UPDATE ledger_holds h SET state = CASE p_purpose WHEN 'capture' THEN 'captured' ELSE 'released' END,
-            resolve_transfer_id = t.id, resolved_at = t.created_at
-        FROM t WHERE h.id = p_hold AND p_purpose IN ('capture', 'release')
-        RETURNING h.*
     )
-    SELECT t.id, t.created_at, coalesce((SELECT pl::ledger_holds FROM placed pl), (SELECT rs::ledger_holds FROM resolved rs)) AS hold
-    INTO r
-    FROM t;
-    IF NOT FOUND THEN
+    SELECT t.id, t.created_at INTO transfer, posted_at FROM t;
+    IF transfer IS NULL THEN
         -- A concurrent transaction posted the key first and has committed: answer as for a known key.
         SELECT t.id, t.created_at, t.request_hash INTO transfer, posted_at, v_hash
         FROM ledger_transfers t WHERE t.idempotency_key = p_key;
-        outcome := ledger_replay(p_purpose, v_hash = p_hash, hold.state);
-        IF p_purpose = 'hold' THEN
-            SELECT * INTO hold FROM ledger_holds h WHERE h.idempotency_key = p_key;
-        END IF;
+        outcome := CASE WHEN v_hash = p_hash THEN 'replayed' ELSE 'key_conflict' END;
         RETURN;
     END IF;
-    transfer := r.id;
-    posted_at := r.created_at;
-    hold := r.hold;
     outcome := 'posted';
 END $$;
 
--- Its statements take array and row parameters, for which the planner would otherwise plan every
--- call afresh (a custom plan looks cheaper than the generic one); the generic plans are the same
--- index lookups, and planning took longer than running.
+-- ledger_place_hold moves p_amount aside from p_from to p_to and records the hold under the key.
+CREATE FUNCTION ledger_place_hold(
+    p_key text, p_hash bytea, p_from bigint, p_to bigint, p_amount bigint, p_reason text,
+    p_order_ref text, p_complaint_id bigint, p_payout_id bigint, p_created_by bigint,
+    OUT outcome text, OUT account bigint, OUT transfer bigint, OUT posted_at timestamptz, OUT hold ledger_holds)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT p.* INTO outcome, account, transfer, posted_at
+    FROM ledger_post(p_key, p_hash, p_reason, ARRAY[p_from, p_to], ARRAY[-p_amount, p_amount], false,
+        p_order_ref, p_complaint_id, p_payout_id, p_created_by, 'hold') p;
+    IF outcome = 'posted' THEN
+        INSERT INTO ledger_holds (idempotency_key, source_account_id, held_account_id, amount, place_transfer_id, order_ref, created_at)
+        VALUES (p_key, p_from, p_to, p_amount, transfer, nullif(p_order_ref, ''), posted_at)
+        RETURNING * INTO hold;
+    ELSIF outcome = 'replayed' THEN
+        SELECT * INTO hold FROM ledger_holds h WHERE h.idempotency_key = p_key;
+    END IF;
+END $$;
+
+-- ledger_resolve_hold captures a hold (to p_to, whole amount) or releases it (back to its source).
+-- The transfer's order defaults to the hold's.
+CREATE FUNCTION ledger_resolve_hold(
+    p_hold bigint, p_state text, p_key text, p_hash bytea, p_reason text, p_to bigint[], p_to_amounts bigint[],
+    p_order_ref text, p_complaint_id bigint, p_payout_id bigint, p_created_by bigint,
+    OUT outcome text, OUT account bigint, OUT transfer bigint, OUT posted_at timestamptz, OUT hold ledger_holds)
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Locked first, so two resolutions of one hold queue up and the second sees the first's result.
+    SELECT * INTO hold FROM ledger_holds h WHERE h.id = p_hold FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'hold_not_found';
+        RETURN;
+    END IF;
+    IF hold.state <> 'open'
+       AND p_key IS DISTINCT FROM (SELECT t.idempotency_key FROM ledger_transfers t WHERE t.id = hold.resolve_transfer_id) THEN
+        outcome := 'hold_resolved';
+        RETURN;
+    END IF;
+    IF p_state = 'released' THEN
+        p_to := ARRAY[hold.source_account_id];
+        p_to_amounts := ARRAY[hold.amount];
+    ELSIF (SELECT sum(a) FROM unnest(p_to_amounts) a) IS DISTINCT FROM hold.amount THEN
+        outcome := 'capture_amount';
+        RETURN;
+    END IF;
+
+    SELECT p.* INTO outcome, account, transfer, posted_at
+    FROM ledger_post(p_key, p_hash, p_reason, hold.held_account_id || p_to, -hold.amount || p_to_amounts, false,
+        coalesce(nullif(p_order_ref, ''), hold.order_ref), p_complaint_id, p_payout_id, p_created_by, 'resolve') p;
+    IF hold.state <> 'open' THEN
+        RETURN; -- the resolving key again: ledger_post said whether it is the same request
+    END IF;
+    IF outcome = 'posted' THEN
+        UPDATE ledger_holds h SET state = p_state, resolve_transfer_id = transfer, resolved_at = posted_at
+        WHERE h.id = p_hold
+        RETURNING * INTO hold;
+    ELSIF outcome = 'replayed' THEN
+        outcome := 'key_conflict'; -- the hold was open, so the key names some other movement
+    END IF;
+END $$;
+
+-- Their statements take array and row parameters, for which the planner would otherwise plan
+-- every call afresh (a custom plan looks cheaper than the generic one); the generic plans are the
+-- same index lookups, and planning took longer than running.
 ALTER FUNCTION ledger_post SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION ledger_place_hold SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION ledger_resolve_hold SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION ledger_transfer_balanced SET plan_cache_mode = force_generic_plan;

@@ -26,13 +26,9 @@ func Place(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	return err
 }
 
+// place holds the client's cost, once; the order's money row (with today's commission rate) is
+// written with the hold's id.
 func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
-	if !o.has {
-		if _, err := tx.Exec(ctx, `INSERT INTO order_money (order_id, commission_bp) VALUES ($1, $2) ON CONFLICT DO NOTHING`, o.ID, o.CommissionBP); err != nil {
-			return false, err
-		}
-		o.has = true
-	}
 	if o.ClientHold != 0 {
 		return false, nil
 	}

@@ -42,10 +42,11 @@ type order struct {
 	clientLimit, courierLimit *int64
 }
 
-// load reads the order, its money row, both parties' ledger accounts, the platform's revenue
-// account and the states of the order's holds in one round trip: settling an order is a handful
-// of statements, and each extra read costs as much as a transfer. It reads the ledger's tables
-// directly but only reads; every write goes through the ledger package.
+// load reads the order (locked), its money row, both parties' ledger accounts, the platform's
+// revenue account and the states of the order's holds in one round trip, through the database
+// function settle_order_state (migrations/013): settling an order is a handful of statements, and
+// each extra read costs as much as a transfer. It reads the ledger's tables directly but only
+// reads; every write goes through the ledger package.
 func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 	var o order
 	var courier, bp, ch, dh, ph, cAvail, cHeld, kAvail, kDep, kPromo *int64
@@ -53,24 +54,7 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 	var chState, dhState, phState *string
 	var dhAmount, phAmount, promoBalance *int64
 	var rate *int
-	err := tx.QueryRow(ctx, `SELECT o.id, o.number, o.status, o.client_id, o.courier_id, o.cost, o.declared_value, o.weight_grams,
-			m.commission_bp::bigint, m.no_promo, m.client_hold_id, m.deposit_hold_id, m.promo_hold_id,
-			ca.avail, ca.held, ka.avail, ka.deposit, ka.promo, rev.id,
-			(SELECT state FROM ledger_holds WHERE id = m.client_hold_id),
-			(SELECT state FROM ledger_holds WHERE id = m.deposit_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.deposit_hold_id),
-			(SELECT state FROM ledger_holds WHERE id = m.promo_hold_id), (SELECT amount FROM ledger_holds WHERE id = m.promo_hold_id),
-			(SELECT sum(balance)::bigint FROM ledger_balances WHERE ledger_account_id = ka.promo),
-			(SELECT (value)::int FROM settings WHERE key = 'commission_bp'),
-			(SELECT balance_limit FROM accounts WHERE id = o.client_id), (SELECT balance_limit FROM accounts WHERE id = o.courier_id)
-		FROM orders o
-		LEFT JOIN order_money m ON m.order_id = o.id
-		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'user_held') AS held
-			FROM ledger_accounts WHERE owner_account_id = o.client_id) ca ON true
-		LEFT JOIN LATERAL (SELECT max(id) FILTER (WHERE kind = 'user_available') AS avail, max(id) FILTER (WHERE kind = 'courier_deposit') AS deposit,
-			max(id) FILTER (WHERE kind = 'promo') AS promo
-			FROM ledger_accounts WHERE owner_account_id = o.courier_id) ka ON true
-		CROSS JOIN (SELECT id FROM ledger_accounts WHERE owner_account_id IS NULL AND kind = 'platform_revenue') rev
-		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
+	err := tx.QueryRow(ctx, `SELECT * FROM settle_order_state($1)`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
 		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph, &cAvail, &cHeld, &kAvail, &kDep, &kPromo, &o.revenue,
 		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance, &rate, &o.clientLimit, &o.courierLimit)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -227,8 +211,18 @@ func withinLimit(ctx context.Context, tx pgx.Tx, user ledger.UserID, limit *int6
 	return nil
 }
 
-func (o order) setHolds(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `UPDATE order_money SET client_hold_id = nullif($2, 0), deposit_hold_id = nullif($3, 0),
-		promo_hold_id = nullif($4, 0) WHERE order_id = $1`, o.ID, int64(o.ClientHold), int64(o.DepositHold), int64(o.PromoHold))
+// setHolds records the order's hold ids in its money row, writing the row (with the commission
+// rate snapshotted) if this is the order's first money event.
+func (o *order) setHolds(ctx context.Context, tx pgx.Tx) error {
+	// Planned afresh each time (QueryExecModeExec), as cheap as this statement is, so a plan made
+	// while order_money was nearly empty is never reused on a big one.
+	_, err := tx.Exec(ctx, `INSERT INTO order_money (order_id, commission_bp, client_hold_id, deposit_hold_id, promo_hold_id)
+		VALUES ($1, $2, nullif($3, 0), nullif($4, 0), nullif($5, 0))
+		ON CONFLICT (order_id) DO UPDATE SET client_hold_id = EXCLUDED.client_hold_id,
+			deposit_hold_id = EXCLUDED.deposit_hold_id, promo_hold_id = EXCLUDED.promo_hold_id`,
+		pgx.QueryExecModeExec, o.ID, o.CommissionBP, int64(o.ClientHold), int64(o.DepositHold), int64(o.PromoHold))
+	if err == nil {
+		o.has = true
+	}
 	return err
 }
