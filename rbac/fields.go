@@ -82,6 +82,23 @@ type View struct {
 // FullView sees everything; for system jobs acting on their own, never for a person.
 func FullView() View { return View{} }
 
+// PartyView is what one party of a case (a complainant, a respondent, a third party) may learn of
+// the others from what the platform sends them: names, and log-ins, phones and e-mails masked;
+// every other personal field hidden (its registered default, which for personal data is Hidden).
+func PartyView() View {
+	return View{modes: map[string]Mode{"account.name": Read, "account.phone": Masked, "account.email": Masked}}
+}
+
+// ViewOf builds a view from explicit modes ("record.field" → mode); fields not named get their
+// registered default. For tests and for views made in code.
+func ViewOf(modes map[string]Mode) View {
+	v := View{modes: map[string]Mode{}}
+	for k, m := range modes {
+		v.modes[k] = m
+	}
+	return v
+}
+
 // Mode returns the viewer's mode for record.field.
 func (v View) Mode(record, field string) Mode {
 	if v.modes == nil {
@@ -115,6 +132,23 @@ func (v View) Apply(record, field, value string) string {
 	default:
 		return value
 	}
+}
+
+// Login shows a log-in — an account's phone or e-mail, wherever it is written (a complaint's
+// parties, a notice's address, a mail's sender) — as the viewer may see that field of an account.
+func (v View) Login(login string) string {
+	if strings.Contains(login, "@") {
+		return v.Apply("account", "email", login)
+	}
+	return v.Apply("account", "phone", login)
+}
+
+// LoginField names the account field a log-in is governed by: "email" or "phone".
+func LoginField(login string) string {
+	if strings.Contains(login, "@") {
+		return "email"
+	}
+	return "phone"
 }
 
 type queryer interface {
@@ -181,4 +215,20 @@ func MaskEmail(email string) string {
 	}
 	first, _ := utf8.DecodeRuneInString(local)
 	return string(first) + "•••@" + domain
+}
+
+// MaskContacts masks a list of phones and e-mails, one a line, each by its kind.
+func MaskContacts(list string) string {
+	lines := strings.Split(list, "\n")
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "":
+		case strings.Contains(l, "@"):
+			lines[i] = MaskEmail(l)
+		default:
+			lines[i] = MaskPhone(l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -25,3 +25,33 @@ func TestViewModes(t *testing.T) {
 	require.Equal(t, "x", v.Apply("thing", "unregistered", "x"), "unregistered fields are not personal data")
 	require.Equal(t, "s3cret", FullView().Apply("thing", "secret", "s3cret"))
 }
+
+// registerAccount declares the account fields as the accounts desk does.
+func registerAccount() {
+	Register(Field{Record: "account", Name: "name", Default: Read}, Field{Record: "account", Name: "passport", Default: Hidden},
+		Field{Record: "account", Name: "phone", Default: Hidden, Mask: MaskPhone},
+		Field{Record: "account", Name: "email", Default: Hidden, Mask: MaskEmail})
+}
+
+func TestLoginFollowsTheAccountsRules(t *testing.T) {
+	registerAccount()
+	v := ViewOf(map[string]Mode{"account.phone": Masked, "account.email": Hidden})
+	require.Equal(t, "+380 •• ••• •• 67", v.Login("+380501234567"), "a phone log-in is masked as the account's phone")
+	require.Equal(t, "", v.Login("ivan@example.com"), "an e-mail log-in is hidden as the account's e-mail")
+	require.Equal(t, "ivan@example.com", FullView().Login("ivan@example.com"))
+	require.Equal(t, "email", LoginField("ivan@example.com"))
+	require.Equal(t, "phone", LoginField("+380501234567"))
+}
+
+func TestPartyViewKnowsNamesOnly(t *testing.T) {
+	registerAccount()
+	v := PartyView()
+	require.Equal(t, "Іван Петренко", v.Apply("account", "name", "Іван Петренко"))
+	require.Equal(t, "+380 •• ••• •• 67", v.Login("+380501234567"))
+	require.Equal(t, "i•••@example.com", v.Login("ivan@example.com"))
+	require.Equal(t, "", v.Apply("account", "passport", "AA123456"))
+}
+
+func TestMaskContacts(t *testing.T) {
+	require.Equal(t, "+380 •• ••• •• 67\ni•••@example.com\n", MaskContacts("+380501234567\nivan@example.com\n"))
+}
