@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -15,7 +16,8 @@ func (s *Server) ordersRoutes(ctx context.Context) ([]Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &orders.Handlers{Pool: d.Pool, Files: store, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency}
+	h := &orders.Handlers{Pool: d.Pool, Files: store, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
+		Lifecycle: lifecycle.Service{Pool: d.Pool}}
 	if d.River != nil {
 		h.Jobs = d.River
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/moderationv"
@@ -87,7 +88,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s := moderationv.Show{Case: view(cs), Client: balances(c, cb), Courier: balances(c, kb), Outcomes: Outcomes,
+	s := moderationv.Show{Case: view(cs), Client: balances(c, cb), Courier: balances(c, kb), Outcomes: lifecycle.OutcomesFor(cs.FromStatus, cs.Reason),
 		CanWork: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.ModerationWork)}
 	for _, n := range notes {
 		s.Notes = append(s.Notes, moderationv.Note{Kind: n.Kind, Body: n.Body, Staff: n.StaffName, At: n.At})

@@ -21,6 +21,8 @@ type Handlers struct {
 	Can      func(roles []string, p rbac.Perm) bool
 	TZ       *time.Location
 	Currency string
+	// Lifecycle makes every status change and moves its money (admin/lifecycle).
+	Lifecycle Lifecycle
 }
 
 // Routes is the desk's part of the route table.

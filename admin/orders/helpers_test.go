@@ -35,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	f.ctx = f.as(f.staffID, rbac.FullView())
 	f.client = f.account("client", "active", "Олена Коваленко")
 	f.courier = f.account("courier", "active", "Ерлан Серікбаев")
-	// Moves carry money rules (admin/finance/settle hooks into Move): both sides have funds.
+	// Both sides have funds, as on a live platform.
 	f.fund(f.client, 1_000_000_00)
 	f.fund(f.courier, 1_000_000_00)
 	return f
@@ -112,11 +112,32 @@ func (f *fixture) input() Input {
 		Item: "Книги", WeightGrams: 1500, DeclaredValue: 120000, ExpectedAt: f.now.Add(72 * time.Hour), Comment: "Крихке"}
 }
 
+// create enters an order's row as InsertTx does for admin/lifecycle (which then holds its money;
+// the desk's own tests need only the row).
 func (f *fixture) create(in Input) Order {
 	f.t.Helper()
-	o, err := Create(f.ctx, f.pool, in, f.now)
+	number, err := f.insert(in)
+	require.NoError(f.t, err)
+	o, err := Get(f.ctx, f.pool, number)
 	require.NoError(f.t, err)
 	return o
+}
+
+func (f *fixture) insert(in Input) (string, error) {
+	var number string
+	err := pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) (err error) {
+		_, number, err = InsertTx(f.ctx, tx, in, f.now)
+		return err
+	})
+	return number, err
+}
+
+// dealt makes test data of an order a courier accepted, as the demo seed writes its orders; the
+// move itself, with its money, is admin/lifecycle's and tested there.
+func (f *fixture) dealt(o Order, courier int64) {
+	f.t.Helper()
+	_, err := f.pool.Exec(context.Background(), `UPDATE orders SET courier_id = $2, status = 'deal' WHERE id = $1`, o.ID, courier)
+	require.NoError(f.t, err)
 }
 
 // blocked adds an active account with one function blocked for a week.

@@ -68,7 +68,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 			}
 		}
 	} else {
-		o, err := Create(web.Ctx(c), h.Pool, in, nowUTC())
+		o, err := h.Lifecycle.Create(web.Ctx(c), in, nowUTC())
 		if err == nil {
 			web.Toast(c, "success", "orders.created", "Number", o.Number)
 			return web.Redirect(c, "/orders/"+o.Number)

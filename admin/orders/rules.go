@@ -51,39 +51,13 @@ const (
 // Statuses lists every status in the order a list filter shows them.
 var Statuses = []Status{Created, Deal, PickedUp, Delivered, Cancelled, InModeration, Returned, Lost}
 
-// transitions are the moves staff may make. The main line is created → deal → picked_up →
-// delivered; cancellation before pickup, moderation from any live state (disputes, a cancellation
-// after pickup, a delivery more than 24 h late), and moderation's findings.
-var transitions = map[Status][]Status{
-	Created:      {Deal, Cancelled, InModeration},
-	Deal:         {PickedUp, Cancelled, InModeration},
-	PickedUp:     {Delivered, InModeration, Lost},
-	InModeration: {Created, Deal, PickedUp, Delivered, Cancelled, Returned, Lost},
-	Delivered:    {InModeration}, // a late complaint or a weight dispute reopens it
-	Returned:     {},
-	Cancelled:    {},
-	Lost:         {InModeration}, // found again
-}
-
-// Valid tells whether s is a known status.
+// Valid tells whether s is a known status. Which moves an order may make, who may make them and
+// what each costs is admin/lifecycle's table.
 func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
-// Next lists the statuses an order in s may move to.
-func (s Status) Next() []Status { return transitions[s] }
-
-// CanMove tells whether an order may go from one status to another.
-func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
-
-// CheckMove explains a refused move in the user's terms.
-func CheckMove(from, to Status) error {
-	if !to.Valid() {
-		return apperr.InvalidField("status", "orders.status_unknown")
-	}
-	if !CanMove(from, to) {
-		return &apperr.Error{Code: apperr.Conflict, Message: "orders.transition_refused", Field: "status",
-			Args: map[string]any{"From": string(from), "To": string(to)}}
-	}
-	return nil
+// Finished tells whether an order in s has ended: it holds no money and moves no more.
+func (s Status) Finished() bool {
+	return s == Delivered || s == Cancelled || s == Returned || s == Lost
 }
 
 // Band is one line of the tariff: orders up to MaxGrams cost Price (minor units).

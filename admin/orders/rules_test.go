@@ -9,34 +9,6 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 )
 
-func TestTransitions(t *testing.T) {
-	t.Parallel()
-	allowed := [][2]Status{
-		{Created, Deal}, {Deal, PickedUp}, {PickedUp, Delivered},
-		{Created, Cancelled}, {Deal, Cancelled}, {PickedUp, InModeration}, {InModeration, Returned},
-	}
-	for _, m := range allowed {
-		require.NoError(t, CheckMove(m[0], m[1]), "%s → %s", m[0], m[1])
-	}
-	refused := [][2]Status{
-		{Created, Delivered}, {Created, PickedUp}, {Deal, Created}, {PickedUp, Cancelled},
-		{Delivered, Created}, {Cancelled, Deal}, {Returned, Delivered}, {Created, Created},
-	}
-	for _, m := range refused {
-		err := CheckMove(m[0], m[1])
-		require.Error(t, err, "%s → %s", m[0], m[1])
-		require.Equal(t, apperr.Conflict, apperr.CodeOf(err))
-	}
-	require.Equal(t, apperr.Invalid, apperr.CodeOf(CheckMove(Created, "teleported")))
-	// Every target named in the table is a real status.
-	for from, tos := range transitions {
-		require.True(t, from.Valid())
-		for _, to := range tos {
-			require.True(t, to.Valid(), "%s → %s", from, to)
-		}
-	}
-}
-
 func TestTariff(t *testing.T) {
 	t.Parallel()
 	tf := Tariff{{1000, 6000}, {5000, 9500}, {2000, 7500}}

@@ -94,9 +94,26 @@ func (h *Handlers) show(c *fiber.Ctx, status int, attachErr string) error {
 		}
 		d.Events = append(d.Events, ev)
 	}
-	d.NeedsCourier = o.CourierID == 0 && CanMove(o.Status, Deal)
-	for _, n := range o.Status.Next() {
-		d.Next = append(d.Next, ordersv.Option{Value: string(n), Label: web.T(c, "orders.status."+string(n))})
+	for _, n := range h.Lifecycle.Moves(o) {
+		label := web.T(c, "orders.status."+string(n))
+		switch {
+		case n == Deal && o.Status == Deal:
+			label = web.T(c, "lifecycle.change_courier")
+			d.NeedsCourier = true
+		case n == Deal:
+			d.NeedsCourier = o.CourierID == 0
+		}
+		d.Next = append(d.Next, ordersv.Option{Value: string(n), Label: label})
+	}
+	if o.Status == InModeration {
+		// The order leaves moderation only through its case's decision: the page links to it.
+		id, err := h.Lifecycle.OpenCase(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			d.CaseHref = "/moderation/" + strconv.FormatInt(id, 10)
+		}
 	}
 	for _, f := range att {
 		href := fmt.Sprintf("/orders/%s/attachments/%d", o.Number, f.ID)
@@ -133,7 +150,7 @@ func (h *Handlers) Move(c *fiber.Ctx) error {
 		}
 		m.CourierID = id
 	}
-	if err := MoveTo(web.Ctx(c), h.Pool, number, m, nowUTC()); err != nil {
+	if err := h.Lifecycle.Move(web.Ctx(c), number, m, nowUTC()); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "orders.status_changed")

@@ -15,7 +15,6 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
-	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -277,13 +276,28 @@ func (f *Filter) where(v rbac.View, args pgx.NamedArgs) (where, order, sortExpr 
 	if f.After != "" {
 		val, id, ok := strings.Cut(f.After, "~")
 		n, err := strconv.ParseInt(id, 10, 64)
-		if !ok || err != nil {
+		cval, verr := cursorValue(val, sortType[sortExpr])
+		if !ok || err != nil || verr != nil {
 			return "", "", "", apperr.InvalidField("after", "orders.bad_cursor")
 		}
-		args["cval"], args["cid"] = val, n
+		args["cval"], args["cid"] = cval, n
 		conds = append(conds, fmt.Sprintf("(o.%s, o.id) %s (@cval::%s, @cid)", sortExpr, cmp, sortType[sortExpr]))
 	}
 	return strings.Join(conds, " AND "), fmt.Sprintf("o.%s %s, o.id %s", sortExpr, dir, dir), sortExpr, nil
+}
+
+// cursorValue reads a cursor's sort value as its column's type, so a cursor typed by hand
+// ("abc~1") is refused here rather than failing the cast in PostgreSQL.
+func cursorValue(val, sqlType string) (any, error) {
+	switch sqlType {
+	case "timestamptz":
+		return time.Parse(time.RFC3339Nano, val)
+	case "integer":
+		return strconv.ParseInt(val, 10, 32)
+	case "bigint":
+		return strconv.ParseInt(val, 10, 64)
+	}
+	return val, nil
 }
 
 // cursor is the keyset position after o for the sort expression.
@@ -536,9 +550,9 @@ func staffID(ctx context.Context) *int64 {
 	return nil
 }
 
-// checkParties checks the client exists, is a client and is not blocked or deleted, and the
+// CheckParties checks the client exists, is a client and is not blocked or deleted, and the
 // courier, when given, likewise. Problems go into fe under the form's field names.
-func checkParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) error {
+func CheckParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) error {
 	check := func(field string, id int64, kind string) error {
 		if id <= 0 {
 			return nil
@@ -579,77 +593,60 @@ func checkParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) 
 	return check("courier_id", in.CourierID, "courier")
 }
 
-// Create enters one order by hand: validated, priced by the tariff, with its first history line
-// and an audit entry, all in one transaction. A FieldErrors error lists what to fix.
-func Create(ctx context.Context, pool DB, in Input, now time.Time) (Order, error) {
+// InsertTx writes one order entered by hand, in the caller's transaction: validated, priced by
+// the tariff, with its first history line and an audit entry. It moves no money: admin/lifecycle,
+// which owns every order's life, calls it and places the client's hold in the same transaction.
+// A FieldErrors error lists what to fix.
+func InsertTx(ctx context.Context, tx pgx.Tx, in Input, now time.Time) (id int64, number string, err error) {
 	in.Normalize()
 	fe := in.Validate(now)
 	if fe == nil {
 		fe = FieldErrors{}
 	}
-	var number string
-	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		if err := checkParties(ctx, tx, &in, fe); err != nil {
-			return err
-		}
-		tariff, err := LoadTariff(ctx, tx)
-		if err != nil {
-			return err
-		}
-		cost, err := tariff.Cost(in.WeightGrams)
-		if err != nil && fe["weight"] == "" {
-			var ae *apperr.Error
-			if errors.As(err, &ae) {
-				fe["weight"] = ae.Message
-			}
-		}
-		if in.ExternalRef != "" && fe["external_ref"] == "" {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE external_ref = $1)`, in.ExternalRef).Scan(&exists); err != nil {
-				return err
-			}
-			if exists {
-				fe["external_ref"] = "orders.external_ref_taken"
-			}
-		}
-		if len(fe) > 0 {
-			return fe
-		}
-		var id int64
-		err = tx.QueryRow(ctx, `INSERT INTO orders (external_ref, client_id, courier_id, sender_name, sender_phone, sender_address,
-				recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at, comment, created_by, created_at, updated_at)
-			VALUES (nullif($1, ''), $2, nullif($3, 0), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
-			RETURNING id, number`,
-			in.ExternalRef, in.ClientID, in.CourierID, in.SenderName, in.SenderPhone, in.SenderAddress,
-			in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, in.WeightGrams, in.DeclaredValue, cost,
-			nullTime(in.ExpectedAt), in.Comment, staffID(ctx), now).Scan(&id, &number)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
-			VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, staffID(ctx)); err != nil {
-			return err
-		}
-		if OnCreate != nil { // the placement hold, in this transaction (admin/finance/settle)
-			if err := OnCreate(ctx, tx, id, in.NoPromo); err != nil {
-				switch apperr.MessageOf(err) {
-				case ledger.ErrInsufficient:
-					return FieldErrors{"client_id": "orders.client_short"}
-				case "settle.over_balance_limit":
-					return FieldErrors{"client_id": "orders.client_over_limit"}
-				}
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, "order.create", Record, number, nil, map[string]any{
-			"number": number, "client_id": in.ClientID, "courier_id": in.CourierID, "weight_grams": in.WeightGrams,
-			"declared_value": in.DeclaredValue, "cost": cost, "external_ref": in.ExternalRef,
-		})
-	})
-	if err != nil {
-		return Order{}, err
+	if err := CheckParties(ctx, tx, &in, fe); err != nil {
+		return 0, "", err
 	}
-	return Get(ctx, pool, number)
+	tariff, err := LoadTariff(ctx, tx)
+	if err != nil {
+		return 0, "", err
+	}
+	cost, err := tariff.Cost(in.WeightGrams)
+	if err != nil && fe["weight"] == "" {
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			fe["weight"] = ae.Message
+		}
+	}
+	if in.ExternalRef != "" && fe["external_ref"] == "" {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE external_ref = $1)`, in.ExternalRef).Scan(&exists); err != nil {
+			return 0, "", err
+		}
+		if exists {
+			fe["external_ref"] = "orders.external_ref_taken"
+		}
+	}
+	if len(fe) > 0 {
+		return 0, "", fe
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO orders (external_ref, client_id, courier_id, sender_name, sender_phone, sender_address,
+			recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at, comment, created_by, created_at, updated_at)
+		VALUES (nullif($1, ''), $2, nullif($3, 0), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+		RETURNING id, number`,
+		in.ExternalRef, in.ClientID, in.CourierID, in.SenderName, in.SenderPhone, in.SenderAddress,
+		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, in.WeightGrams, in.DeclaredValue, cost,
+		nullTime(in.ExpectedAt), in.Comment, staffID(ctx), now).Scan(&id, &number)
+	if err != nil {
+		return 0, "", err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
+		VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, staffID(ctx)); err != nil {
+		return 0, "", err
+	}
+	return id, number, audit.Record(ctx, tx, "order.create", Record, number, nil, map[string]any{
+		"number": number, "client_id": in.ClientID, "courier_id": in.CourierID, "weight_grams": in.WeightGrams,
+		"declared_value": in.DeclaredValue, "cost": cost, "external_ref": in.ExternalRef, "no_promo": in.NoPromo,
+	})
 }
 
 func nullTime(t time.Time) any {
@@ -659,93 +656,28 @@ func nullTime(t time.Time) any {
 	return t
 }
 
-// OnCreate, when set (admin/finance/settle sets it), places the client's hold for a new order
-// inside Create's transaction, with the order's "no promo" flag; the client's available money
-// must cover the cost.
-var OnCreate func(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) error
-
-// OnMove, when set (admin/finance/settle sets it), applies the money rule of a status change inside
-// Move's transaction; an error refuses the move.
-var OnMove func(ctx context.Context, tx pgx.Tx, orderID int64, from, to Status) error
-
-// Move changes an order's status along an allowed transition, with a note, recording the change in
-// the history and the audit log in the same transaction. A refused move changes nothing.
-func Move(ctx context.Context, pool Beginner, number string, to Status, note string, now time.Time) error {
-	return MoveTo(ctx, pool, number, MoveRequest{To: to, Note: note}, now)
-}
-
-// MoveRequest is a status change as staff ask for it on the order page.
+// MoveRequest is a status change as staff ask for it on the order page (or a client through the
+// API); admin/lifecycle decides whether it is allowed and what it costs.
 type MoveRequest struct {
 	To   Status
 	Note string
-	// CourierID assigns the courier who accepted the order, with the move to deal.
+	// CourierID assigns the courier who accepted the order, with the move to deal; on an order
+	// already in deal, a different courier is a change of courier.
 	CourierID int64
 }
 
-// MoveTo is Move that can also assign the courier when the order moves to deal (a courier
-// accepted it): the courier must exist and be active, and a deal needs one.
-func MoveTo(ctx context.Context, pool Beginner, number string, m MoveRequest, now time.Time) error {
-	to, note := m.To, m.Note
-	note = strings.TrimSpace(note)
-	if len([]rune(note)) > 1000 {
-		return apperr.InvalidField("note", "orders.too_long")
-	}
-	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var id, courier int64
-		var from string
-		err := tx.QueryRow(ctx, `SELECT id, status, coalesce(courier_id, 0) FROM orders WHERE number = $1 FOR UPDATE`, number).Scan(&id, &from, &courier)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "orders.not_found")
-		}
-		if err != nil {
-			return err
-		}
-		if err := CheckMove(Status(from), to); err != nil {
-			return err
-		}
-		if m.CourierID != 0 && m.CourierID != courier {
-			if to != Deal {
-				return apperr.InvalidField("courier", "orders.courier_only_with_deal")
-			}
-			if _, err := tx.Exec(ctx, `UPDATE orders SET courier_id = $2 WHERE id = $1`, id, m.CourierID); err != nil {
-				return err
-			}
-			if err := audit.Record(ctx, tx, "order.courier", Record, number,
-				map[string]any{"courier_id": courier}, map[string]any{"courier_id": m.CourierID}); err != nil {
-				return err
-			}
-			courier = m.CourierID
-		}
-		if to == Deal {
-			// The courier accepting the order must exist, be active and may accept orders.
-			if courier == 0 {
-				return apperr.InvalidField("courier", "orders.courier_needed")
-			}
-			fe := FieldErrors{}
-			if err := checkParties(ctx, tx, &Input{CourierID: courier}, fe); err != nil {
-				return err
-			}
-			if msg := fe["courier_id"]; msg != "" {
-				return apperr.InvalidField("courier", msg)
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE orders SET status = $2::text, updated_at = $3::timestamptz,
-				delivered_at = CASE WHEN $2::text = 'delivered' THEN $3::timestamptz END
-			WHERE id = $1`, id, string(to), now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
-			VALUES ($1, $2, $3, $4, $5, $6)`, id, now, staffID(ctx), from, string(to), note); err != nil {
-			return err
-		}
-		if OnMove != nil { // the money rule of the move, in this transaction (admin/finance/settle)
-			if err := OnMove(ctx, tx, id, Status(from), to); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, "order.status", Record, number,
-			map[string]any{"status": from}, map[string]any{"status": string(to), "note": note})
-	})
+// Lifecycle is what the orders pages need of admin/lifecycle, which owns every status change of an
+// order and the money it moves. The composition root sets it on the handlers (admin/lifecycle
+// imports this package, so this package cannot import it).
+type Lifecycle interface {
+	// Create enters an order and holds its cost from the client, in one transaction.
+	Create(ctx context.Context, in Input, now time.Time) (Order, error)
+	// Move applies one action from the order page.
+	Move(ctx context.Context, number string, m MoveRequest, now time.Time) error
+	// Moves lists the statuses the order page offers for the order (none while it is in moderation).
+	Moves(o Order) []Status
+	// OpenCase is the id of the open moderation case of an order in moderation (0: none).
+	OpenCase(ctx context.Context, orderID int64) (int64, error)
 }
 
 // Columns of a staff member's list, as saved (nil when never chosen).

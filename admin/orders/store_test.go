@@ -63,66 +63,12 @@ func TestCreateRefusesBadInputAndBlockedClient(t *testing.T) {
 	for name, c := range cases {
 		in := f.input()
 		c.edit(&in)
-		_, err := Create(f.ctx, f.pool, in, f.now)
+		_, err := f.insert(in)
 		var fe FieldErrors
 		require.True(t, errors.As(err, &fe), "%s: %v", name, err)
 		require.Equal(t, c.msg, fe[c.field], name)
 	}
 	require.Zero(t, count(), "nothing was created")
-}
-
-func TestMoveAlongAllowedTransitionsOnly(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	o := f.create(f.input())
-
-	// Refused: straight to delivered. Nothing changes, nothing is recorded.
-	err := Move(f.ctx, f.pool, o.Number, Delivered, "", f.now)
-	require.Equal(t, apperr.Conflict, apperr.CodeOf(err))
-	got, err := Get(f.ctx, f.pool, o.Number)
-	require.NoError(t, err)
-	require.Equal(t, Created, got.Status)
-
-	// A deal needs its courier; a courier goes only with a deal.
-	require.Equal(t, "orders.courier_needed", apperr.MessageOf(Move(f.ctx, f.pool, o.Number, Deal, "", f.now)))
-	require.Equal(t, "orders.courier_only_with_deal", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
-		MoveRequest{To: Cancelled, CourierID: f.courier}, f.now)))
-	require.Equal(t, "orders.not_found_courier", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
-		MoveRequest{To: Deal, CourierID: f.client}, f.now)))
-	require.Equal(t, "orders.blocked_accept_orders", apperr.MessageOf(MoveTo(f.ctx, f.pool, o.Number,
-		MoveRequest{To: Deal, CourierID: f.blocked("courier", "accept_orders")}, f.now)))
-	require.NoError(t, MoveTo(f.ctx, f.pool, o.Number, MoveRequest{To: Deal, Note: "крок deal", CourierID: f.courier}, f.now.Add(time.Minute)))
-	for _, to := range []Status{PickedUp, Delivered} {
-		require.NoError(t, Move(f.ctx, f.pool, o.Number, to, "крок "+string(to), f.now.Add(time.Minute)))
-	}
-	got, err = Get(f.ctx, f.pool, o.Number)
-	require.NoError(t, err)
-	require.Equal(t, Delivered, got.Status)
-	require.False(t, got.DeliveredAt.IsZero())
-	require.Equal(t, f.courier, got.CourierID)
-	require.Equal(t, "Ерлан Серікбаев", got.CourierName)
-
-	// Refused again: a delivered order cannot be cancelled.
-	require.Equal(t, apperr.Conflict, apperr.CodeOf(Move(f.ctx, f.pool, o.Number, Cancelled, "", f.now)))
-
-	h, err := History(f.ctx, f.pool, o.ID)
-	require.NoError(t, err)
-	require.Len(t, h, 4)
-	require.Equal(t, Status(""), h[0].From)
-	require.Equal(t, PickedUp, h[3].From)
-	require.Equal(t, Delivered, h[3].To)
-	require.Equal(t, "крок delivered", h[3].Note)
-
-	var audits int
-	require.NoError(t, f.pool.QueryRow(context.Background(),
-		`SELECT count(*) FROM audit_log WHERE action = 'order.status' AND record_id = $1`, o.Number).Scan(&audits))
-	require.Equal(t, 3, audits, "only the allowed moves are audited")
-
-	// The history is append-only.
-	_, err = f.pool.Exec(context.Background(), `UPDATE order_status_history SET note = 'x'`)
-	require.ErrorContains(t, err, "append-only")
-
-	require.Equal(t, apperr.NotFound, apperr.CodeOf(Move(f.ctx, f.pool, "PD99999999", Deal, "", f.now)))
 }
 
 func TestFieldVisibility(t *testing.T) {
@@ -169,7 +115,7 @@ func TestListFiltersSearchAndKeysetPages(t *testing.T) {
 		f.now = f.now.Add(time.Second)
 		made = append(made, f.create(in))
 	}
-	require.NoError(t, MoveTo(f.ctx, f.pool, made[2].Number, MoveRequest{To: Deal, CourierID: f.courier}, f.now))
+	f.dealt(made[2], f.courier)
 
 	// Pages of 3, newest first, no overlaps, no gaps.
 	var seen []string

@@ -63,7 +63,7 @@ func SetNoPromo(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) err
 
 // Accept is the deal: the courier's deposit V + C is set aside, promo credit first unless the
 // order is flagged "no promo", the rest from available money; refused when short. The client's
-// placement hold is placed first if the order has none yet (orders entered before this desk).
+// placement hold is placed first if the order has none yet (imported orders).
 func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	o, err := load(ctx, tx, orderID)
 	if err != nil {
@@ -75,9 +75,39 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	if _, err := o.place(ctx, tx); err != nil {
 		return err
 	}
-	if o.DepositHold != 0 || o.PromoHold != 0 {
+	return o.deposit(ctx, tx)
+}
+
+// Reassign is a change of courier before pickup (the order's courier_id already names the new
+// one): the previous courier's deposit is released without penalty and the new courier's V + C
+// is held, refused when short.
+func Reassign(ctx context.Context, tx pgx.Tx, orderID int64) error {
+	o, err := load(ctx, tx, orderID)
+	if err != nil {
+		return err
+	}
+	if o.Courier == 0 {
+		return apperr.InvalidField("courier_id", "settle.no_courier")
+	}
+	if err := o.releaseDeposit(ctx, tx); err != nil {
+		return err
+	}
+	o.open[o.DepositHold], o.open[o.PromoHold] = false, false
+	return o.deposit(ctx, tx)
+}
+
+// deposit holds V + C from the order's courier unless a deposit is open already (a retried deal).
+// A deposit that follows an earlier one (a change of courier, a reweighing) is keyed by the hold
+// it follows, so it is a new hold and its retry is not.
+func (o *order) deposit(ctx context.Context, tx pgx.Tx) error {
+	if o.open[o.DepositHold] || o.open[o.PromoHold] {
 		return nil
 	}
+	suffix := ""
+	if prev := max(o.DepositHold, o.PromoHold); prev != 0 {
+		suffix = fmt.Sprintf("-after-%d", prev)
+	}
+	o.DepositHold, o.PromoHold = 0, 0
 	ua, err := o.accounts(ctx, tx, o.Courier)
 	if err != nil {
 		return err
@@ -88,21 +118,23 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	}
 	if !o.NoPromo {
 		if fromPromo := min(need, o.promo); fromPromo > 0 {
-			h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit-promo"), From: ua.Promo, To: ua.Deposit,
+			h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit-promo" + suffix), From: ua.Promo, To: ua.Deposit,
 				Amount: fromPromo, Reason: "order.deposit_promo", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 			if err != nil {
 				return err
 			}
 			o.PromoHold, need = h.Hold.ID, need-fromPromo
+			o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, fromPromo
 		}
 	}
 	if need > 0 {
-		h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit"), From: ua.Available, To: ua.Deposit,
+		h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit" + suffix), From: ua.Available, To: ua.Deposit,
 			Amount: need, Reason: "order.deposit", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 		if err != nil {
 			return err
 		}
 		o.DepositHold = h.Hold.ID
+		o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, need
 	}
 	return o.setHolds(ctx, tx)
 }
@@ -225,15 +257,9 @@ func ForceMajeure(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	return o.releaseDeposit(ctx, tx)
 }
 
-// Reweigh records the real weight staff measured. Within ±20 % of the declared weight the
-// declared one stands and this is refused; beyond it the cost is recomputed from the tariff and
-// returned, with the order's weight and cost updated and the client's hold replaced by one of the
-// new cost (refused when the client is short: they may then refuse with WeightRefused).
-func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.Minor, error) {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return 0, err
-	}
+// newCost checks a measured weight against the declared one and prices it: within ±20 % the
+// declared weight stands and this is refused; beyond it the cost comes from the tariff.
+func (o order) newCost(ctx context.Context, tx pgx.Tx, realGrams int64) (ledger.Minor, error) {
 	if realGrams <= 0 {
 		return 0, apperr.InvalidField("weight", "orders.weight_positive")
 	}
@@ -245,6 +271,20 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 		return 0, err
 	}
 	cost, err := tariff.Cost(realGrams)
+	return ledger.Minor(cost), err
+}
+
+// Reweigh records the real weight staff measured, before delivery. Within ±20 % of the declared
+// weight the declared one stands and this is refused; beyond it the cost is recomputed from the
+// tariff and returned, with the order's weight and cost updated, the client's hold replaced by one
+// of the new cost (refused when the client is short: they may then refuse with WeightRefused) and,
+// after a deal, the courier's deposit by one of V + the new cost.
+func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.Minor, error) {
+	o, err := load(ctx, tx, orderID)
+	if err != nil {
+		return 0, err
+	}
+	cost, err := o.newCost(ctx, tx, realGrams)
 	if err != nil {
 		return 0, err
 	}
@@ -252,7 +292,7 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE orders SET weight_grams = $2, cost = $3 WHERE id = $1`, o.ID, realGrams, cost); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE orders SET weight_grams = $2, cost = $3 WHERE id = $1`, o.ID, realGrams, int64(cost)); err != nil {
 		return 0, err
 	}
 	ua, err := o.accounts(ctx, tx, o.Client)
@@ -261,23 +301,92 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 	}
 	// Keyed by the hold it replaces, so a second reweighing is a new hold and a retry is not.
 	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key(fmt.Sprintf("place-reweighed-%d", replaced)), From: ua.Available, To: ua.Held,
-		Amount: ledger.Minor(cost), Reason: "order.reweighed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
+		Amount: cost, Reason: "order.reweighed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
 	if err != nil {
 		return 0, err
 	}
-	o.ClientHold = h.Hold.ID
-	return ledger.Minor(cost), o.setHolds(ctx, tx)
+	o.ClientHold, o.Cost = h.Hold.ID, cost
+	if o.open[o.DepositHold] || o.open[o.PromoHold] {
+		if o.open[o.PromoHold] {
+			o.promo += o.amount[o.PromoHold] // released below, the courier's promo again
+		}
+		if err := o.releaseDeposit(ctx, tx); err != nil {
+			return 0, err
+		}
+		o.open[o.DepositHold], o.open[o.PromoHold] = false, false
+		return cost, o.deposit(ctx, tx)
+	}
+	return cost, o.setHolds(ctx, tx)
 }
 
-// WeightRefused: the client refuses the recomputed cost and pays the courier the fixed 100-unit
-// forfeit (even below zero); the client's hold and the courier's deposit are released.
-func WeightRefused(ctx context.Context, tx pgx.Tx, orderID int64) error {
+// ReweighDelivered settles a weight dispute after delivery: the difference between the cost of
+// the real weight and the cost paid is a transfer, client available → courier available less the
+// commission on the difference, the commission → platform (refused when the client is short: they
+// may then refuse with WeightRefused); a lighter real weight moves it back the same way. ref names
+// the dispute (its case), so a retry posts nothing new.
+func ReweighDelivered(ctx context.Context, tx pgx.Tx, orderID, realGrams int64, ref string) (ledger.Minor, error) {
+	o, err := load(ctx, tx, orderID)
+	if err != nil {
+		return 0, err
+	}
+	if o.Courier == 0 {
+		return 0, apperr.InvalidField("courier_id", "settle.no_courier")
+	}
+	cost, err := o.newCost(ctx, tx, realGrams)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE orders SET weight_grams = $2, cost = $3 WHERE id = $1`, o.ID, realGrams, int64(cost)); err != nil {
+		return 0, err
+	}
+	diff := cost - o.Cost
+	if diff == 0 {
+		return cost, nil
+	}
+	cl, err := o.accounts(ctx, tx, o.Client)
+	if err != nil {
+		return 0, err
+	}
+	cu, err := o.accounts(ctx, tx, o.Courier)
+	if err != nil {
+		return 0, err
+	}
+	sign, abs := ledger.Minor(1), diff
+	if diff < 0 {
+		sign, abs = -1, -diff
+	}
+	fee := Commission(abs, o.CommissionBP)
+	legs := []ledger.Leg{{Account: cl.Available, Amount: -sign * abs}}
+	if abs-fee != 0 {
+		legs = append(legs, ledger.Leg{Account: cu.Available, Amount: sign * (abs - fee)})
+	}
+	if fee != 0 {
+		legs = append(legs, ledger.Leg{Account: o.revenue, Amount: sign * fee})
+	}
+	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("reweigh-delivered-" + ref), Reason: "order.reweighed_after_delivery",
+		Legs: legs, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx),
+		// Money paid back to the client is owed by the courier whether or not it is there.
+		AllowNegative: diff < 0})
+	return cost, err
+}
+
+// WeightRefused: staff measured a real weight beyond the tolerance and the client refuses the
+// recomputed cost: the client pays the courier the fixed 100-unit forfeit (even below zero) and
+// the order's holds and deposit are released. Within the tolerance the declared weight stands and
+// there is nothing to refuse. ref names the dispute (its case).
+func WeightRefused(ctx context.Context, tx pgx.Tx, orderID, realGrams int64, ref string) error {
 	o, err := load(ctx, tx, orderID)
 	if err != nil {
 		return err
 	}
 	if o.Courier == 0 {
 		return apperr.InvalidField("courier_id", "settle.no_courier")
+	}
+	if realGrams <= 0 {
+		return apperr.InvalidField("weight", "orders.weight_positive")
+	}
+	if !WeightDisputed(o.WeightGrams, realGrams) {
+		return apperr.InvalidField("weight", "settle.weight_within_tolerance")
 	}
 	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
 		return err
@@ -293,7 +402,7 @@ func WeightRefused(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("forfeit"), Reason: "order.weight_forfeit",
+	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("forfeit-" + ref), Reason: "order.weight_forfeit",
 		Legs: ledger.Move(cl.Available, cu.Available, Forfeit), Links: ledger.Links{OrderRef: o.Number},
 		CreatedBy: by(ctx), AllowNegative: true})
 	return err

@@ -190,14 +190,19 @@ func TestWeightDisputeClientPaysNewCost(t *testing.T) {
 	require.NoError(t, err)
 	p.f.topUp(t, ua.Available, 100_00) // the client has 200.00 in all
 	const clientMoney = 2 * clientMoney
+	ku, err := ledger.EnsureUserAccounts(p.f.ctx, p.f.pool, p.courier)
+	require.NoError(t, err)
+	p.f.topUp(t, ku.Available, 100_00) // the courier 400.00: enough for V + the new cost
+	const courierMoney = courierMoney + 100_00
 	var newCost ledger.Minor
 	p.f.tx(t, func(tx pgx.Tx) (err error) {
 		newCost, err = settle.Reweigh(p.f.ctx, tx, p.order, 6000) // the 10 kg band
 		return err
 	})
 	require.Equal(t, ledger.Minor(130_00), newCost)
+	// The deposit follows the cost: V + the new cost.
 	p.check(t, state{ClientAvail: clientMoney - newCost, ClientHeld: newCost,
-		CourierAvail: courierMoney - declared - cost, CourierDeposit: declared + cost})
+		CourierAvail: courierMoney - declared - newCost, CourierDeposit: declared + newCost})
 	p.run(t, settle.Deliver)
 	newFee := settle.Commission(newCost, settle.DefaultCommissionBP)
 	p.check(t, state{ClientAvail: clientMoney - newCost, CourierAvail: courierMoney + newCost - newFee, Revenue: newFee})
@@ -212,6 +217,10 @@ func TestReweighedOrderStillEnds(t *testing.T) {
 	require.NoError(t, err)
 	p.f.topUp(t, ua.Available, 100_00)
 	const clientMoney = 2 * clientMoney
+	ku, err := ledger.EnsureUserAccounts(p.f.ctx, p.f.pool, p.courier)
+	require.NoError(t, err)
+	p.f.topUp(t, ku.Available, 300_00)
+	const courierMoney = courierMoney + 300_00
 	for _, grams := range []int64{6000, 12000} {
 		p.f.tx(t, func(tx pgx.Tx) error {
 			_, err := settle.Reweigh(p.f.ctx, tx, p.order, grams)
@@ -225,8 +234,52 @@ func TestReweighedOrderStillEnds(t *testing.T) {
 
 func TestWeightDisputeClientRefusesPaysForfeit(t *testing.T) {
 	p := setup(t)
-	p.run(t, settle.Place, settle.Accept, settle.WeightRefused)
+	refuse := func(grams int64) func(context.Context, pgx.Tx, int64) error {
+		return func(ctx context.Context, tx pgx.Tx, id int64) error {
+			return settle.WeightRefused(ctx, tx, id, grams, "case-1")
+		}
+	}
+	p.run(t, settle.Place, settle.Accept)
+	// Within the tolerance the declared weight stands: there is nothing to refuse, no forfeit.
+	require.Equal(t, "settle.weight_within_tolerance", apperr.MessageOf(p.f.do(refuse(1700), p.order)))
+	p.run(t, refuse(6000))
 	p.check(t, state{ClientAvail: clientMoney - settle.Forfeit, CourierAvail: courierMoney + settle.Forfeit})
+}
+
+// A change of courier before pickup releases the first courier's deposit and holds the new one's.
+func TestReassignMovesTheDeposit(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept)
+	other := p.f.user(t, "courier", courierMoney)
+	_, err := p.f.pool.Exec(p.f.ctx, `UPDATE orders SET courier_id = $2 WHERE id = $1`, p.order, int64(other))
+	require.NoError(t, err)
+	p.run(t, settle.Reassign, settle.Reassign) // a retry holds nothing more
+	p.check(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost, CourierAvail: courierMoney})
+	require.Equal(t, state{ClientAvail: clientMoney - cost, ClientHeld: cost, CourierAvail: courierMoney - declared - cost,
+		CourierDeposit: declared + cost}, p.f.state(t, p.client, other))
+	p.run(t, settle.Deliver)
+	require.Equal(t, courierMoney+cost-fee, p.f.state(t, p.client, other).CourierAvail)
+	require.Equal(t, courierMoney, p.f.state(t, p.client, p.courier).CourierAvail)
+	p.f.sound(t)
+}
+
+// A weight dispute after delivery settles the difference as a transfer: the client pays the new
+// cost, the courier gets the difference less the commission on it.
+func TestWeightDisputeAfterDelivery(t *testing.T) {
+	p := setup(t)
+	p.run(t, settle.Place, settle.Accept, settle.Deliver)
+	ua, err := ledger.EnsureUserAccounts(p.f.ctx, p.f.pool, p.client)
+	require.NoError(t, err)
+	p.f.topUp(t, ua.Available, 100_00)
+	var newCost ledger.Minor
+	p.f.tx(t, func(tx pgx.Tx) (err error) {
+		newCost, err = settle.ReweighDelivered(p.f.ctx, tx, p.order, 6000, "case-1")
+		return err
+	})
+	require.Equal(t, ledger.Minor(130_00), newCost)
+	diff := newCost - cost
+	diffFee := settle.Commission(diff, settle.DefaultCommissionBP)
+	p.check(t, state{ClientAvail: 2*clientMoney - newCost, CourierAvail: courierMoney + cost - fee + diff - diffFee, Revenue: fee + diffFee})
 }
 
 func TestCommissionSnapshottedAtPlacement(t *testing.T) {
