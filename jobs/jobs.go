@@ -73,6 +73,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, addModerationDesk(workers, pool))
 	}
 	addFinance2Desk(workers, cfg, pool, opts)
+	addWebhooks(workers, cfg, pool, opts)
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
 		return nil, err
