@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/admin/finance"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -55,7 +56,7 @@ func TestFinancePages(t *testing.T) {
 		VALUES ($1, $2, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книга', 1500, 20000, 7500) RETURNING number`,
 		client, courier).Scan(&number))
 	for _, to := range []orders.Status{orders.Deal, orders.PickedUp, orders.Delivered} {
-		require.NoError(t, orders.Move(ctx, env.Pool, number, to, "", time.Now()))
+		require.NoError(t, lifecycle.Move(ctx, env.Pool, number, orders.MoveRequest{To: to}, time.Now()))
 	}
 
 	fin := env.Login("finance@demo.postdesk")
