@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/postdesk/postdesk/admin/apperr"
 )
 
 var (
@@ -31,15 +34,30 @@ func init() {
 func metricsMiddleware(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
-	route := c.Route().Path
 	status := c.Response().StatusCode()
 	if err != nil {
 		if fe, ok := err.(*fiber.Error); ok {
 			status = fe.Code
+		} else {
+			status = apperr.Status(apperr.CodeOf(err))
 		}
 	}
-	requestDuration.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	// Label values outlive the request: Fiber's method and path strings alias buffers it reuses for
+	// the next request, so they are copied ("GET" kept as is became "GETT" or "POS" in a scrape).
+	requestDuration.WithLabelValues(methodLabel(c.Method()), utils.CopyString(c.Route().Path), strconv.Itoa(status)).
+		Observe(time.Since(start).Seconds())
 	return err
+}
+
+// methodLabel is the request's method as a constant string, so a series never shares a buffer.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut,
+		fiber.MethodPatch, fiber.MethodDelete, fiber.MethodOptions, fiber.MethodConnect, fiber.MethodTrace} {
+		if m == known {
+			return known
+		}
+	}
+	return "OTHER"
 }
 
 func metricsHandler() http.Handler {

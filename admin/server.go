@@ -114,6 +114,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		ReferrerPolicy:        "same-origin",
 		Next:                  func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs") },
 	}))
+	app.Use(web.SecurityHeaders(d.Config.SecureCookies))
 	app.Use(metricsMiddleware)
 	app.Use("/static", func(c *fiber.Ctx) error {
 		c.Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -126,10 +127,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.River != nil {
 		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River}
 	}
+	app.Use("/api/", web.CleanInput)
 	api.Mount(app, apiHandlers)
 
 	app.Use(s.auth.Load)
 	app.Use(csrf.Middleware)
+	app.Use(web.CleanInput) // after Load: the refusal is in the user's language
 	app.Use(s.navigation)
 
 	if d.River != nil {

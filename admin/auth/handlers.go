@@ -16,7 +16,7 @@ func (s *Service) LoginPage(c *fiber.Ctx) error {
 	if web.Actor(c) != nil {
 		return c.Redirect(web.SafeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return web.Render(c, fiber.StatusOK, web.T(c, "login.title"), authv.Login(authv.LoginForm{Next: c.Query("next"), CSRF: web.PageOf(c, "").CSRF}))
+	return web.Render(c, fiber.StatusOK, web.T(c, "login.title"), authv.Login(authv.LoginForm{Next: web.SafeNext(c.Query("next")), CSRF: web.PageOf(c, "").CSRF}))
 }
 
 // LoginSubmit checks the credentials and starts a session.

@@ -11,7 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -183,13 +185,45 @@ func ParamID(c *fiber.Ctx, name string) (int64, error) {
 	return n, nil
 }
 
-// SafeNext returns next when it is a local path, else "/": a log-in link cannot send users elsewhere.
+// SafeNext returns next when it is a path on this site, else "/": a log-in link, the language switch
+// or any other redirect that takes a target from the request cannot send users elsewhere. Browsers
+// read "/\host", "//host", "/\t/host" and their percent-encoded forms as another site, so the
+// target must be a plain absolute path, with no backslash, no control character and no scheme or
+// host, also after decoding.
 func SafeNext(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+	if !safePath(next) {
 		return "/"
 	}
 	return next
+}
+
+func safePath(p string) bool {
+	if p == "" || len(p) > 2048 || !utf8.ValidString(p) {
+		return false
+	}
+	for range 3 { // "%255C" is "%5C" once decoded and a backslash twice
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+			return false
+		}
+		for _, r := range p {
+			if r == '\\' || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r != ' ' && unicode.IsSpace(r)) {
+				return false
+			}
+		}
+		u, err := url.Parse(p)
+		if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
+			return false
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || !utf8.ValidString(d) {
+			return false
+		}
+		if d == p {
+			return true
+		}
+		p = d
+	}
+	return false
 }
 
 // Route is one line of the route table: a handler and the permission it needs. Desk packages
