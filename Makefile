@@ -10,7 +10,7 @@ else
 WITH_DB :=
 endif
 
-.PHONY: run build generate test test-deps bench bench-data vet fmt clean
+.PHONY: run build generate test test-deps tidy-check lint bench bench-data vet fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/postdesk
@@ -24,9 +24,23 @@ generate:
 vet:
 	$(GO) vet ./...
 
-# Every test. -p 2 matches the 2-core machines this runs on.
-test: build test-deps
-	$(WITH_DB) $(GO) test -count=1 -p 2 -timeout 20m ./...
+# Every test, after the module and lint checks. -p 2 matches the 2-core machines this runs on.
+# -race everywhere: most tests wait on PostgreSQL or Chromium, so the detector costs little
+# (the ledger's tests: 12.3 s without, 13.1 s with), and the desks, jobs and workers all run
+# goroutines.
+test: build test-deps tidy-check
+	$(WITH_DB) $(GO) test -race -count=1 -p 2 -timeout 30m ./...
+
+# go.mod and go.sum must be exactly what `go mod tidy` makes: add a dependency with
+# `go get module@vX.Y.Z` then `go mod tidy`, in the commit that first imports it.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo 'go.mod/go.sum are not tidy: run go mod tidy and commit the result'; exit 1; }
+
+# golangci-lint at one pinned version, with the checked-in .golangci.yml. `go run pkg@version`
+# keeps the linter's own modules out of go.mod.
+GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+lint:
+	$(GO) run $(GOLANGCI_LINT) run ./...
 
 # Browser tests need Chromium; PDF tests need poppler's pdftotext. Install them when running as
 # root (CI, containers), otherwise say exactly what to run.
