@@ -143,6 +143,24 @@ func (v View) Login(login string) string {
 	return v.Apply("account", "phone", login)
 }
 
+// Strictest shows a value that more than one rule governs (each key "record.field") as the least
+// visible of them allows: a complainant's contact e-mail is also the address a notice went to.
+func (v View) Strictest(value string, keys ...string) string {
+	if len(keys) == 0 {
+		return value
+	}
+	least := keys[0]
+	for _, k := range keys[1:] {
+		r, f, _ := strings.Cut(k, ".")
+		lr, lf, _ := strings.Cut(least, ".")
+		if v.Mode(r, f) < v.Mode(lr, lf) {
+			least = k
+		}
+	}
+	r, f, _ := strings.Cut(least, ".")
+	return v.Apply(r, f, value)
+}
+
 // LoginField names the account field a log-in is governed by: "email" or "phone".
 func LoginField(login string) string {
 	if strings.Contains(login, "@") {

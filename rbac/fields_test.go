@@ -55,3 +55,13 @@ func TestPartyViewKnowsNamesOnly(t *testing.T) {
 func TestMaskContacts(t *testing.T) {
 	require.Equal(t, "+380 •• ••• •• 67\ni•••@example.com\n", MaskContacts("+380501234567\nivan@example.com\n"))
 }
+
+func TestStrictestRuleWins(t *testing.T) {
+	registerAccount()
+	Register(Field{Record: "thing", Name: "contacts", Default: Read})
+	v := ViewOf(map[string]Mode{"account.email": Read, "thing.contacts": Hidden})
+	require.Equal(t, "", v.Strictest("ivan@example.com", "account.email", "thing.contacts"))
+	v = ViewOf(map[string]Mode{"account.email": Masked, "thing.contacts": Read})
+	require.Equal(t, "i•••@example.com", v.Strictest("ivan@example.com", "account.email", "thing.contacts"))
+	require.Equal(t, "ivan@example.com", FullView().Strictest("ivan@example.com", "account.email", "thing.contacts"))
+}

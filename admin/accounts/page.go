@@ -104,7 +104,7 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 		}
 		v := web.Actor(c).View
 		for _, n := range list {
-			d.Notices = append(d.Notices, accountsv.NoticeRow{ID: n.ID, Channel: string(n.Channel), Address: notify.MaskAddress(v, n.Channel, n.Address),
+			d.Notices = append(d.Notices, accountsv.NoticeRow{ID: n.ID, Channel: string(n.Channel), Address: n.AddressAs(v),
 				Template: n.Template, Status: n.Status, Attempts: n.Attempts, LastError: n.LastError, CreatedAt: n.CreatedAt})
 		}
 	}

@@ -105,7 +105,9 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 		chromedp.Text(`#notices`, &notices, chromedp.ByQuery),
 	))
 	require.Contains(t, letters, "decision-"+number+".pdf")
-	require.Contains(t, notices, "decision → complainant iryna@example.com")
+	// The agent reads e-mails masked: the notices section says where a notice went as the rules allow.
+	require.Contains(t, notices, "decision → complainant i•••@example.com")
+	require.NotContains(t, notices, "iryna@example.com")
 	require.Contains(t, notices, "decision → respondent")
 	var pdf []byte
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT data FROM complaint_files WHERE complaint_id = $1 AND kind = 'letter'`, id).Scan(&pdf))

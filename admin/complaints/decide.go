@@ -38,7 +38,7 @@ func (s *Store) Decide(ctx context.Context, id int64, d Decision) error {
 		if st == Draft {
 			return apperr.New(apperr.Conflict, "complaints.draft_incomplete")
 		}
-		c, err := s.Get(ctx, tx, id)
+		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 		if err != nil {
 			return err
 		}
-		c, err := s.Get(ctx, tx, id)
+		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
 	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/rbac"
 )
 
 // MakeLetter writes the decision letter (PDF, in the complainant's language) and sends the decision
@@ -25,7 +26,7 @@ func (s *Store) MakeLetter(ctx context.Context, id int64) error {
 		if st != Decided {
 			return nil
 		}
-		c, err := s.Get(ctx, tx, id)
+		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -37,7 +38,9 @@ func (s *Store) MakeLetter(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		pdf, err := s.LetterPDF(c, demands, acts)
+		// One letter goes to every party: it carries what each may know of the others (names;
+		// log-ins masked), never the other side's phone or e-mail.
+		pdf, err := s.LetterPDF(c.As(rbac.PartyView()), demands, acts)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/complaintsv"
 )
 
@@ -104,8 +105,17 @@ func (h *Handlers) CompleteForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The form writes back what it shows: a log-in or contacts the viewer cannot read whole are
+	// left for them to type, never prefilled masked.
+	values := map[string]string{"complainant_lang": cm.ComplainantLang}
+	if cm.ComplainantLogin != "" && actorView(c).Reads("account", rbac.LoginField(cm.ComplainantLogin)) {
+		values["complainant_login"] = cm.ComplainantLogin
+	}
+	if actorView(c).Reads(Record, "complainant_contacts") {
+		values["complainant_emails"] = cm.ComplainantEmails
+	}
 	f := complaintsv.Form{Action: "/complaints/" + itoa(id) + "/complete", Title: web.T(c, "complaints.complete") + " " + cm.Number,
-		Values: map[string]string{"complainant_login": cm.ComplainantLogin, "complainant_emails": cm.ComplainantEmails, "complainant_lang": cm.ComplainantLang},
+		Values: values,
 		Mail:   &complaintsv.MailInfo{From: cm.MailFrom, Subject: cm.MailSubject, Body: cm.MailBody}}
 	return web.Render(c, fiber.StatusOK, f.Title, complaintsv.NewForm(f))
 }

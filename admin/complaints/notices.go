@@ -24,6 +24,8 @@ const (
 const letterSource = "complaint_file"
 
 func init() {
+	// A complaint's notice may go to a contact the complainant gave: its address is theirs too.
+	notify.RegisterAddressRules("complaint", Record+".complainant_contacts")
 	notify.RegisterAttachments(letterSource, func(ctx context.Context, q db.Querier, id int64) ([]byte, error) {
 		var data []byte
 		err := q.QueryRow(ctx, `SELECT data FROM complaint_files WHERE id = $1`, id).Scan(&data)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/db"
 )
 
@@ -83,6 +84,10 @@ func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int
 	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Row])
 	if err != nil {
 		return nil, nil, err
+	}
+	v := actor.ViewOf(ctx)
+	for i := range list {
+		list[i].RespondentLogin = v.Login(list[i].RespondentLogin)
 	}
 	if len(list) > limit {
 		list = list[:limit]

@@ -156,7 +156,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	for _, n := range notices {
 		p.Notices = append(p.Notices, complaintsv.Item{Title: web.T(c, "complaints.notice.purpose."+n.Purpose) + " → " +
-			web.T(c, "complaints.role."+n.Role) + " " + n.Address, Status: n.Status, When: when(n.CreatedAt)})
+			web.T(c, "complaints.role."+n.Role) + " " + actorView(c).Strictest(n.Address, "account."+rbac.LoginField(n.Address), Record+".complainant_contacts"), Status: n.Status, When: when(n.CreatedAt)})
 	}
 	for _, a := range acts {
 		d := a.Result

@@ -27,7 +27,7 @@ const Record = "complaint"
 func init() {
 	rbac.Register(
 		rbac.Field{Record: Record, Name: "complainant_birth_date", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "complainant_contacts", Default: rbac.Read},
+		rbac.Field{Record: Record, Name: "complainant_contacts", Default: rbac.Read, Mask: rbac.MaskContacts},
 	)
 }
 
@@ -120,9 +120,20 @@ func scanComplaint(row pgx.CollectableRow) (Complaint, error) {
 	return c, err
 }
 
-// Get loads one complaint as the actor in ctx may see it.
+// Get loads one complaint as the actor in ctx may see it: the parties' log-ins as the account's
+// phone or e-mail, the contacts and the date of birth by the complaint's own rules.
 func (s *Store) Get(ctx context.Context, q db.Querier, id int64) (Complaint, error) {
-	rows, err := q.Query(ctx, `SELECT `+s.columns(actor.ViewOf(ctx))+fromComplaints+`WHERE c.id = $1`, id)
+	return s.getAs(ctx, q, id, actor.ViewOf(ctx))
+}
+
+// load reads the complaint whole, for the desk's own work (where notices go, what a decision
+// acts on); what it returns is never shown to staff.
+func (s *Store) load(ctx context.Context, q db.Querier, id int64) (Complaint, error) {
+	return s.getAs(ctx, q, id, rbac.FullView())
+}
+
+func (s *Store) getAs(ctx context.Context, q db.Querier, id int64, v rbac.View) (Complaint, error) {
+	rows, err := q.Query(ctx, `SELECT `+s.columns(v)+fromComplaints+`WHERE c.id = $1`, id)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -130,7 +141,20 @@ func (s *Store) Get(ctx context.Context, q db.Querier, id int64) (Complaint, err
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Complaint{}, apperr.New(apperr.NotFound, "complaints.not_found")
 	}
-	return c, err
+	return c.As(v), err
+}
+
+// As is the complaint as v may see it. Every personal field of a complaint passes here.
+func (c Complaint) As(v rbac.View) Complaint {
+	c.ComplainantBirth = v.Apply(Record, "complainant_birth_date", c.ComplainantBirth)
+	c.ComplainantPhones = v.Apply(Record, "complainant_contacts", c.ComplainantPhones)
+	c.ComplainantEmails = v.Apply(Record, "complainant_contacts", c.ComplainantEmails)
+	c.ComplainantLogin = v.Login(c.ComplainantLogin)
+	c.RespondentLogin = v.Login(c.RespondentLogin)
+	if c.MailFrom != "" {
+		c.MailFrom = v.Login(c.MailFrom)
+	}
+	return c
 }
 
 // lock takes the complaint's row for the rest of tx and returns its state.

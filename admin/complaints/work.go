@@ -125,7 +125,7 @@ func (s *Store) RequestExplanation(ctx context.Context, id int64, message string
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET reply_due = $2 WHERE id = $1`, id, due); err != nil {
 			return err
 		}
-		c, err := s.Get(ctx, tx, id)
+		c, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/filesv"
 )
 
@@ -57,7 +58,12 @@ type Env struct {
 
 // RunAct writes the act into its file, recording progress.
 func (e *Env) RunAct(ctx context.Context, a ActArgs) error {
-	ctx = actor.With(ctx, &actor.Actor{ID: a.StaffID, Lang: a.Lang})
+	// The act prints what the staff member who asked may see, not what the system may.
+	view, err := rbac.LoadView(ctx, e.Pool, a.StaffID)
+	if err != nil {
+		return err
+	}
+	ctx = actor.With(ctx, &actor.Actor{ID: a.StaffID, Lang: a.Lang, View: view})
 	fail := func(err error) error {
 		msg := "files.job_error"
 		var ae *apperr.Error

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
@@ -82,12 +83,18 @@ type Party struct {
 	Email string
 }
 
+// party loads the account as the actor in ctx may see it: the statement page, its PDF and the act
+// made in the background all print what this returns.
 func party(ctx context.Context, q db.Querier, id int64) (Party, error) {
 	p := Party{ID: id}
 	err := q.QueryRow(ctx, `SELECT kind, name, phone, coalesce(email, '') FROM accounts WHERE id = $1`, id).Scan(&p.Kind, &p.Name, &p.Phone, &p.Email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, apperr.New(apperr.NotFound, "finance.user_not_found")
 	}
+	v := actor.ViewOf(ctx)
+	p.Name = v.Apply("account", "name", p.Name)
+	p.Phone = v.Apply("account", "phone", p.Phone)
+	p.Email = v.Apply("account", "email", p.Email)
 	return p, err
 }
 

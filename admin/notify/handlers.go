@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -34,14 +35,57 @@ func Routes(h *Handlers) []web.Route {
 	}
 }
 
-// MaskAddress shows a notice's address as the viewer may see the account's e-mail or phone
-// (field rules follow personal data into the outbox).
-func MaskAddress(v rbac.View, channel Channel, address string) string {
-	field := "email"
+// causeRules are the further field rules that govern the addresses of notices a desk's records
+// cause (by the cause's prefix): a complaint's notice may go to a contact the complainant gave.
+var causeRules = map[string][]string{}
+
+// RegisterAddressRules says that notices caused by prefix ("complaint" for "complaint:…") may go
+// to addresses the rules keys ("record.field") also govern; the strictest rule wins.
+func RegisterAddressRules(prefix string, keys ...string) {
+	causeRules[prefix] = append(causeRules[prefix], keys...)
+}
+
+func addressKeys(channel Channel, cause string, all bool) []string {
+	keys := []string{"account.email"}
 	if channel == SMS {
-		field = "phone"
+		keys = []string{"account.phone"}
 	}
-	return v.Apply("account", field, address)
+	for prefix, more := range causeRules {
+		if all || strings.HasPrefix(cause, prefix+":") {
+			keys = append(keys, more...)
+		}
+	}
+	return keys
+}
+
+// MaskAddress shows an address whose cause is not known (a caught mail) as the viewer may see the
+// account's e-mail or phone and every other rule that may govern a notice's address.
+func MaskAddress(v rbac.View, channel Channel, address string) string {
+	return v.Strictest(address, addressKeys(channel, "", true)...)
+}
+
+// AddressAs shows the notice's address as the viewer may see it: the account's e-mail or phone, and
+// the rules of the record that caused it (field rules follow personal data into the outbox).
+func (r Row) AddressAs(v rbac.View) string {
+	return v.Strictest(r.Address, addressKeys(r.Channel, r.Cause, false)...)
+}
+
+// dataFields names the notice data that is an account's personal data, with the field that
+// governs it, so a notice shown to staff says only what the viewer may see.
+var dataFields = map[string]string{"name": "name", "phone": "phone", "email": "email", "card": "card_last4", "holder": "card_holder"}
+
+// MaskData returns a notice's data as the viewer may see it.
+func MaskData(v rbac.View, data map[string]any) map[string]any {
+	out := make(map[string]any, len(data))
+	for k, val := range data {
+		if f, ok := dataFields[k]; ok {
+			if s, ok := val.(string); ok {
+				val = v.Apply("account", f, s)
+			}
+		}
+		out[k] = val
+	}
+	return out
 }
 
 func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
@@ -49,7 +93,7 @@ func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
 }
 
 func toRow(c *fiber.Ctx, r Row) notifyv.Row {
-	v := notifyv.Row{ID: r.ID, Channel: string(r.Channel), Address: maskAddress(c, r.Channel, r.Address), Template: r.Template,
+	v := notifyv.Row{ID: r.ID, Channel: string(r.Channel), Address: r.AddressAs(web.Actor(c).View), Template: r.Template,
 		Kind: string(r.Kind), Lang: r.Lang, Status: r.Status, Attempts: r.Attempts, MaxAttempts: r.MaxAttempts, NextAt: r.NextAttemptAt,
 		ProviderID: r.ProviderID, LastError: r.LastError, Cause: r.Cause, CreatedAt: r.CreatedAt, SentAt: r.SentAt}
 	if r.AccountID != nil {
@@ -109,7 +153,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	d := notifyv.DetailData{Row: toRow(c, r), CanResend: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.NotificationsResend)}
-	if m, err := Render(r.Template, r.Lang, r.Data); err != nil {
+	if m, err := Render(r.Template, r.Lang, MaskData(web.Actor(c).View, r.Data)); err != nil {
 		d.RenderErr = err.Error()
 	} else {
 		d.Subject, d.Text, d.SMS = m.Subject, m.Text, m.SMS
