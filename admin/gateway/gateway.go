@@ -18,11 +18,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/postdesk/postdesk/admin/config"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 // Transaction types.
@@ -81,13 +81,7 @@ func Verify(secret, sig string, values ...string) bool {
 type Amount int64
 
 // String is the wire form, also used in signatures.
-func (a Amount) String() string {
-	sign, u := "", uint64(a)
-	if a < 0 {
-		sign, u = "-", -u
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
+func (a Amount) String() string { return money.Plain(a) }
 
 func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
 
@@ -99,27 +93,11 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 
 // ParseAmount reads "12.34", "12.3", "12" or "-0.05" exactly, without floating point.
 func ParseAmount(s string) (Amount, error) {
-	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 {
-		return 0, fmt.Errorf("gateway: bad amount %q", s)
-	}
-	frac += strings.Repeat("0", 2-len(frac))
-	w, err := strconv.ParseInt(whole, 10, 64)
+	v, err := money.Parse(s, money.Signed)
 	if err != nil {
 		return 0, fmt.Errorf("gateway: bad amount %q", s)
 	}
-	f, err := strconv.ParseInt(frac, 10, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("gateway: bad amount %q", s)
-	}
-	v := Amount(w*100 + f)
-	if neg {
-		v = -v
-	}
-	return v, nil
+	return Amount(v), nil
 }
 
 // Config says which gateway to talk to. Secrets come from the environment, never the repository.

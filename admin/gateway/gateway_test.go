@@ -38,7 +38,8 @@ func TestAmountWireForm(t *testing.T) {
 		require.NoError(t, err, c.in)
 		require.Equal(t, c.want, got, c.in)
 	}
-	for _, bad := range []string{"", "1.234", "abc", "1.x"} {
+	// "1.+5" read as 1.05 and "--5" as 5.00 before the wire form went through money.Parse.
+	for _, bad := range []string{"", "1.234", "abc", "1.x", "1.+5", "+5", "--5", "1.-5", "1e3"} {
 		_, err := gateway.ParseAmount(bad)
 		require.Error(t, err, bad)
 	}

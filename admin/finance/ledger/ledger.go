@@ -16,20 +16,11 @@
 // balanced entries; entries added to a posted transfer; a hold resolved twice.
 package ledger
 
-import "fmt"
+import "github.com/postdesk/postdesk/admin/money"
 
-// Minor is an amount of money in minor units of the deployment currency (kopiyka, tiyn).
-type Minor int64
-
-// String formats m with two decimals, e.g. -1234 as "-12.34".
-func (m Minor) String() string {
-	sign, u := "", uint64(m)
-	if m < 0 {
-		// Negating in uint64 also covers math.MinInt64, which has no int64 opposite.
-		sign, u = "-", -u
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
+// Minor is an amount of money in minor units of the deployment currency (kopiyka, tiyn). It is
+// money.Minor: String is the plain form ("-12.34"); pages show amounts with money.Format.
+type Minor = money.Minor
 
 // IDs are typed so that a ledger account is never passed where a platform user is meant.
 type (
