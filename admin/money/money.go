@@ -30,8 +30,9 @@ type Minor int64
 // String is the plain form, as Plain.
 func (m Minor) String() string { return Plain(m) }
 
-// Amount is any integer type that carries minor units (int64, Minor, ledger.Minor...).
-type Amount interface{ ~int64 }
+// Amount is any integer type that carries minor units (int64, Minor, ledger.Minor...); int is
+// there so that untyped constants (money.Format(0, ...)) infer.
+type Amount interface{ ~int64 | ~int }
 
 // Sign says which amounts a field accepts.
 type Sign int

@@ -95,12 +95,12 @@ func WriteHandoverAct(w io.Writer, labels Labels, act HandoverAct) error {
 	for i, r := range act.Rows {
 		d.tableRow(t, []string{
 			strconv.Itoa(i + 1), r.OrderNumber, r.WaybillNumber, r.Recipient, r.Address,
-			formatKg(r.WeightGrams), FormatMinor(r.DeclaredValue, ""), FormatMinor(r.Cost, ""),
+			formatKg(r.WeightGrams), labels.Money(r.DeclaredValue, ""), labels.Money(r.Cost, ""),
 		})
 	}
 	tot := act.Totals()
 	d.totalsRow(t, labels.Total+": "+strconv.Itoa(tot.Count), []string{
-		formatKg(tot.WeightGrams), FormatMinor(tot.DeclaredValue, ""), FormatMinor(tot.Cost, ""),
+		formatKg(tot.WeightGrams), labels.Money(tot.DeclaredValue, ""), labels.Money(tot.Cost, ""),
 	})
 
 	d.actSignatures(labels, act.CourierName)

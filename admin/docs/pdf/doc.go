@@ -12,6 +12,7 @@ import (
 
 	"github.com/jung-kurt/gofpdf"
 
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/static"
 )
 
@@ -172,34 +173,11 @@ func (d *Doc) fit(s string, w float64) int {
 	return len(s)
 }
 
-// FormatMinor formats an amount in minor units as "1 234.50 UAH": two decimals, digits grouped in
-// threes by a narrow no-break space (so an amount never wraps), then the currency code if given.
+// FormatMinor is money.Format in Ukrainian, for callers not yet passing a language.
+//
+// Deprecated: use money.Format with the document's language (Labels.Money in this package).
 func FormatMinor(amount int64, currency string) string {
-	u := uint64(amount)
-	if amount < 0 {
-		u = -u // two's complement: correct for math.MinInt64 as well
-	}
-	digits := strconv.FormatUint(u/100, 10)
-	var b strings.Builder
-	b.Grow(len(digits) + len(digits)/3*3 + 8 + len(currency))
-	if amount < 0 {
-		b.WriteByte('-')
-	}
-	for i := range len(digits) {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteRune('\u202F')
-		}
-		b.WriteByte(digits[i])
-	}
-	b.WriteByte('.')
-	cents := u % 100
-	b.WriteByte(byte('0' + cents/10))
-	b.WriteByte(byte('0' + cents%10))
-	if currency != "" {
-		b.WriteByte(' ')
-		b.WriteString(currency)
-	}
-	return b.String()
+	return money.Format(amount, currency, "uk")
 }
 
 // formatKg prints grams as kilograms with up to three decimals: 1250 → "1.25", 2000 → "2".

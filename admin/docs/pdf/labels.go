@@ -1,5 +1,10 @@
 package pdfdoc
 
+import (
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/admin/money"
+)
+
 // Labels are the captions printed on the documents, already translated into the staff member's
 // language by the caller (the package has no catalogue of its own).
 type Labels struct {
@@ -34,4 +39,14 @@ type Labels struct {
 
 	// PageOf numbers the pages; {page} and {pages} are replaced, e.g. "Page {page} of {pages}".
 	PageOf string
+
+	// Lang is the language of the captions ("uk", "ru", "en"); amounts are written in it too
+	// (the platform's default when empty).
+	Lang string
+}
+
+// Money writes an amount the way the document's reader reads it (money.Format); an empty currency
+// leaves it out, for columns whose header names it.
+func (l Labels) Money(amount int64, currency string) string {
+	return money.Format(amount, currency, i18n.Normalize(l.Lang))
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 var ukLabels = pdfdoc.Labels{
@@ -102,8 +102,8 @@ func pdfText(t *testing.T, pdf []byte) string {
 	return string(out)
 }
 
-// asExtracted is s as pdftotext prints it: the narrow no-break spaces grouping digits become spaces.
-func asExtracted(s string) string { return strings.ReplaceAll(s, "\u202F", " ") }
+// asExtracted is s as pdftotext prints it: the no-break spaces grouping digits become spaces.
+func asExtracted(s string) string { return strings.ReplaceAll(s, "\u00a0", " ") }
 
 // renderPage renders one page at 200 dpi, as a scan of the printout would look.
 func renderPage(t *testing.T, pdf []byte, page int) image.Image {
@@ -146,7 +146,7 @@ func TestWaybillTextAndBarcode(t *testing.T) {
 	text := pdfText(t, buf.Bytes())
 	for _, want := range []string{
 		"PD2611220001", ws[1].Number, "Дмитрий Щукин", "Олена Коваленко", "Әлия Нұрланқызы", "Ғалым Өмірұлы",
-		"Замовлення ORD-000000", "Накладна", "1.25 кг", asExtracted(pdfdoc.FormatMinor(123450, "UAH")),
+		"Замовлення ORD-000000", "Накладна", "1.25 кг", asExtracted(money.Format(123450, "UAH", "uk")),
 		"22.11.2026 10:15", // created, printed in Kyiv time
 		"23.11.2026 20:15", // expected delivery
 		"Қоңырау",
@@ -240,7 +240,7 @@ func TestHandoverAct(t *testing.T) {
 	require.Equal(t, 120, tot.Count)
 	for _, want := range []string{
 		"Акт приймання-передачі відправлень № HA-2611-07", "Нұрсұлтан Әбілқайыров", "Дата: 23.11.2026",
-		"Разом: 120", asExtracted(pdfdoc.FormatMinor(tot.DeclaredValue, "")), asExtracted(pdfdoc.FormatMinor(tot.Cost, "")), "131.4",
+		"Разом: 120", asExtracted(money.Format(tot.DeclaredValue, "", "uk")), asExtracted(money.Format(tot.Cost, "", "uk")), "131.4",
 		"Передав", "Прийняв",
 	} {
 		require.Contains(t, text, want)
@@ -253,25 +253,6 @@ func TestHandoverAct(t *testing.T) {
 	require.Contains(t, text, fmt.Sprintf("Сторінка %d з %d", pages, pages))
 	// The table header is repeated on every page.
 	require.Equal(t, pages, strings.Count(text, "Оголошена"))
-}
-
-func TestFormatMinor(t *testing.T) {
-	t.Parallel()
-	const nb = "\u202F"
-	for _, c := range []struct {
-		amount int64
-		cur    string
-		want   string
-	}{
-		{0, "UAH", "0.00 UAH"},
-		{5, "UAH", "0.05 UAH"},
-		{123450, "UAH", "1" + nb + "234.50 UAH"},
-		{-123456789, "KZT", "-1" + nb + "234" + nb + "567.89 KZT"},
-		{100000, "", "1" + nb + "000.00"},
-		{math.MinInt64, "", "-92" + nb + "233" + nb + "720" + nb + "368" + nb + "547" + nb + "758.08"},
-	} {
-		require.Equal(t, c.want, pdfdoc.FormatMinor(c.amount, c.cur), "%d", c.amount)
-	}
 }
 
 // BenchmarkWaybills1000 is the figure: 1,000 waybills in one PDF within 5 s.

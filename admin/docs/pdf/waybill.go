@@ -141,8 +141,8 @@ func (d *Doc) waybill(l Labels, wb *Waybill, b box, pt float64) error {
 	y = d.field(l.Item, wb.Item, x, y, w, pt, 2)
 	third := w / 3
 	d.field(l.Weight, formatKg(wb.WeightGrams)+" "+l.Kg, x, y, third, pt, 1)
-	d.field(l.DeclaredValue, FormatMinor(wb.DeclaredValue, wb.Currency), x+third, y, third, pt, 1)
-	y = d.field(l.Cost, FormatMinor(wb.Cost, wb.Currency), x+2*third, y, third, pt, 1)
+	d.field(l.DeclaredValue, l.Money(wb.DeclaredValue, wb.Currency), x+third, y, third, pt, 1)
+	y = d.field(l.Cost, l.Money(wb.Cost, wb.Currency), x+2*third, y, third, pt, 1)
 	d.field(l.Created, formatTime(wb.CreatedAt, wb.Location), x, y, w/2, pt, 1)
 	y = d.field(l.ExpectedDelivery, formatTime(wb.ExpectedAt, wb.Location), x+w/2, y, w/2, pt, 1)
 

@@ -3,12 +3,14 @@ package xlsx
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 // textTimeLayouts are the ways people type dates into a text cell, day first as in Ukraine and
@@ -50,29 +52,25 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 }
 
 // ParseMinor reads an amount as Reader returns it ("1234.5" from a number cell) or as people type
-// it into a text cell ("1 234,50"), and returns it in minor units. Spaces and apostrophes group
-// digits; a comma is a decimal point only when there is no dot. More than two decimals is an error,
-// except for the float noise Excel leaves in computed numbers ("1234.5599999999999").
+// it into a text cell ("1 234,50"), and returns it in minor units: money.Parse's strict rules
+// (any sign allowed; callers check the sign their field needs), plus the float noise Excel leaves
+// in computed number cells ("1234.5599999999999"), which is rounded away. Errors are money's
+// (apperr.Invalid with a message key saying what to type).
 func ParseMinor(s string) (int64, error) {
-	clean := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '\'' {
-			return -1
-		}
-		return r
-	}, s)
-	if !strings.Contains(clean, ".") {
-		clean = strings.Replace(clean, ",", ".", 1)
+	v, err := money.Parse(s, money.Signed)
+	if err == nil || !floatNoise.MatchString(strings.TrimSpace(s)) {
+		return v, err
 	}
-	v, err := strconv.ParseFloat(clean, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || strings.ContainsAny(clean, "eExXpP_") {
-		return 0, fmt.Errorf("%q is not an amount", s)
+	f, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	cents := math.Round(f * 100)
+	if ferr != nil || math.Abs(cents) >= 1<<53 {
+		return 0, err
 	}
-	cents := math.Round(v * 100)
-	if math.Abs(cents) >= 1<<53 {
-		return 0, fmt.Errorf("%q is too large an amount", s)
-	}
-	if math.Abs(v*100-cents) > 1e-6*max(1, math.Abs(cents)) {
-		return 0, fmt.Errorf("%q has more than two decimals", s)
+	if math.Abs(f*100-cents) > 1e-6*max(1, math.Abs(cents)) {
+		return 0, err // real decimals beyond the second: money's message says so
 	}
 	return int64(cents), nil
 }
+
+// floatNoise is how a number cell holding a computed amount reads: a plain decimal with many digits.
+var floatNoise = regexp.MustCompile(`^-?[0-9]+\.[0-9]{10,}$`)

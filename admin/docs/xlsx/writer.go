@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 // Kind is what a column holds; it decides the cell type and number format.
@@ -56,7 +58,7 @@ type Column struct {
 // Built-in Excel number formats: Excel shows 14 and 22 in the reader's own locale (22.11.2026 in
 // Kyiv, 11/22/2026 in New York), 4 is "#,##0.00" and 49 is "@", text.
 const (
-	numFmtMoney    = 4
+	numFmtMoney    = money.ExcelNumFmt // "#,##0.00" in the reader's locale
 	numFmtDate     = 14
 	numFmtDateTime = 22
 	numFmtText     = 49
@@ -276,9 +278,8 @@ func cellValue(k Kind, v any, loc *time.Location) (any, error) {
 	return nil, fmt.Errorf("%T is not a %s value", v, k)
 }
 
-// minorToFloat turns minor units into the amount Excel stores. n/100 as a float64 is the double
-// nearest the decimal amount, and Excel prints it back exactly, for any amount below 2^53 minor units.
-func minorToFloat(n int64) float64 { return float64(n) / 100 }
+// minorToFloat turns minor units into the amount Excel stores (money.Major).
+func minorToFloat(n int64) float64 { return money.Major(n) }
 
 func deref(v any) any {
 	switch p := v.(type) {
