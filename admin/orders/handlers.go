@@ -54,30 +54,6 @@ var Nav = struct {
 	Perm      rbac.Perm
 }{"nav.orders", "/orders", rbac.OrdersRead}
 
-// FormatMoney shows minor units as "1 234.50".
-func FormatMoney(minor int64) string {
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	whole := strconv.FormatInt(minor/100, 10)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i := range len(whole) {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteByte(whole[i])
-	}
-	cents := minor % 100
-	b.WriteByte('.')
-	b.WriteByte(byte('0' + cents/10))
-	b.WriteByte(byte('0' + cents%10))
-	return b.String()
-}
-
 // FormatKg shows grams as kilograms: 1250 → "1.25".
 func FormatKg(grams int64) string {
 	s := strconv.FormatFloat(float64(grams)/1000, 'f', 3, 64)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 var headerCols = regexp.MustCompile(`data-col="([a-z_]+)"`)
@@ -113,6 +114,11 @@ func TestEnterOrderByHand(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r0.Status)
 	require.Contains(t, r0.Body, "Not a number.")
 	require.Equal(t, 9, strings.Count(r0.Body, "Required."), "every empty required field is flagged at once")
+	// An amount is a plain number: a sign is refused with a message saying so, never dropped.
+	r0 = agent.PostForm("/orders", url.Values{"declared_value": {"1.-5"}})
+	require.Contains(t, r0.Body, "plain number with at most two decimals")
+	r0 = agent.PostForm("/orders", url.Values{"declared_value": {"\u2212120"}})
+	require.Contains(t, r0.Body, "cannot be negative")
 
 	form := url.Values{"client_id": {itoa(blocked)}, "sender_name": {"Олена Коваленко"}, "sender_phone": {"050 123 45 67"},
 		"sender_address": {"Київ, Хрещатик 1"}, "recipient_name": {"Әлия Нұрланқызы"}, "recipient_phone": {"12"},
@@ -135,6 +141,8 @@ func TestEnterOrderByHand(t *testing.T) {
 	require.Equal(t, int64(7500), cost)
 	require.Equal(t, int64(120050), declared)
 	require.Equal(t, "+77011234567", phone)
+	// Shown in the reader's language with the currency.
+	require.Contains(t, agent.Get(r.Location).Body, money.Format(120050, "UAH", "en"))
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -360,7 +360,7 @@ func parseImportRow(cells []string, loc *time.Location) (Input, FieldErrors) {
 	if s := get("declared_value"); s != "" {
 		v, err := xlsx.ParseMinor(s)
 		if err != nil {
-			fe["declared_value"] = "orders.bad_amount"
+			fe["declared_value"] = apperr.MessageOf(err) // says what to type
 		}
 		in.DeclaredValue = v
 	} else {

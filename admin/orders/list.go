@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views"
@@ -208,7 +209,7 @@ func (h *Handlers) cell(c *fiber.Ctx, o *Order, key string) ordersv.Cell {
 	case "weight":
 		return ordersv.Cell{Text: FormatKg(o.WeightGrams) + " " + web.T(c, "orders.kg"), Num: true}
 	case "declared_value", "cost":
-		return ordersv.Cell{Text: FormatMoney(Value(o, key).(int64)), Num: true}
+		return ordersv.Cell{Text: money.Show(web.Ctx(c), Value(o, key).(int64), h.Currency), Num: true}
 	case "sender_phone", "recipient_phone":
 		return ordersv.Cell{Text: Value(o, key).(string), Mono: true}
 	}

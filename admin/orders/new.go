@@ -9,7 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/postdesk/postdesk/admin/docs/xlsx"
+	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/views/ordersv"
 )
@@ -106,9 +107,9 @@ func (h *Handlers) parseForm(get func(string, ...string) string) (Input, FieldEr
 		in.WeightGrams = g
 	}
 	if s := strings.TrimSpace(get("declared_value")); s != "" {
-		v, err := xlsx.ParseMinor(s)
+		v, err := money.Parse(s, money.NonNegative)
 		if err != nil {
-			fe["declared_value"] = "orders.bad_amount"
+			fe["declared_value"] = apperr.MessageOf(err) // says what to type
 		}
 		in.DeclaredValue = v
 	} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/views"
 	"github.com/postdesk/postdesk/views/ordersv"
@@ -68,8 +69,8 @@ func (h *Handlers) show(c *fiber.Ctx, status int, attachErr string) error {
 	prop("recipient_address", o.RecipientAddress)
 	prop("item", o.Item)
 	prop("weight", FormatKg(o.WeightGrams)+" "+web.T(c, "orders.kg"))
-	prop("declared_value", FormatMoney(o.DeclaredValue)+" "+h.Currency)
-	prop("cost", FormatMoney(o.Cost)+" "+h.Currency)
+	prop("declared_value", money.Show(ctx, o.DeclaredValue, h.Currency))
+	prop("cost", money.Show(ctx, o.Cost, h.Currency))
 	prop("created", views.DateTime(ctx, o.CreatedAt))
 	if !o.ExpectedAt.IsZero() {
 		prop("expected", views.DateTime(ctx, o.ExpectedAt))
