@@ -10,12 +10,17 @@ import (
 	"github.com/postdesk/postdesk/admin/docs/pdf"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 )
 
 // ActLabels are the act's captions in the staff member's language.
 type ActLabels struct {
 	Title, Period, Platform, Counterparty, Opening, Closing, When, Reason, Order, Amount, Balance, Signature, Stamp, PageOf string
+	// Lang is the language of the labels, which the amounts are written in too (the platform's
+	// default when empty).
+	Lang string
 }
 
 // StatementPDF is the reconciliation act: both parties' details, the statement, and places for both
@@ -29,6 +34,7 @@ func (h *Handlers) StatementPDF(c *fiber.Ctx) error {
 		return apperr.InvalidField("user", "finance.user_required")
 	}
 	l := actLabels(func(k string) string { return web.T(c, k) }, from, to)
+	l.Lang = i18n.Lang(web.Ctx(c))
 	c.Set(fiber.HeaderContentType, "application/pdf")
 	c.Set(fiber.HeaderContentDisposition, files.ContentDisposition("attachment", fmt.Sprintf("act-%d-%s.pdf", p.ID, to.Format("20060102"))))
 	return WriteAct(c.Response().BodyWriter(), l, p, st, h.Currency)
@@ -49,7 +55,7 @@ func WriteAct(w io.Writer, l ActLabels, p Party, st ledger.UserStatement, curren
 	d.CellFormat(95, 6, "", "", 0, "L", false, 0, "")
 	d.CellFormat(95, 6, p.Phone+"  "+p.Email, "", 1, "L", false, 0, "")
 	d.Ln(4)
-	money := func(m ledger.Minor) string { return pdfdoc.FormatMinor(int64(m), currency) }
+	amount := func(m ledger.Minor) string { return money.Format(m, currency, i18n.Normalize(l.Lang)) }
 	widths := []float64{35, 60, 30, 32, 33}
 	d.SetFont(pdfdoc.Family, "B", 9)
 	for i, hd := range []string{l.When, l.Reason, l.Order, l.Amount, l.Balance} {
@@ -58,17 +64,17 @@ func WriteAct(w io.Writer, l ActLabels, p Party, st ledger.UserStatement, curren
 	d.Ln(-1)
 	d.SetFont(pdfdoc.Family, "", 9)
 	d.CellFormat(157, 6, l.Opening, "1", 0, "L", false, 0, "")
-	d.CellFormat(33, 6, money(st.Opening), "1", 1, "R", false, 0, "")
+	d.CellFormat(33, 6, amount(st.Opening), "1", 1, "R", false, 0, "")
 	for _, ln := range st.Lines {
 		d.CellFormat(widths[0], 6, ln.At.Format("02.01.2006 15:04"), "1", 0, "L", false, 0, "")
 		d.CellFormat(widths[1], 6, pdfdoc.Clean(ln.Reason), "1", 0, "L", false, 0, "")
 		d.CellFormat(widths[2], 6, ln.OrderRef, "1", 0, "L", false, 0, "")
-		d.CellFormat(widths[3], 6, money(ln.Amount), "1", 0, "R", false, 0, "")
-		d.CellFormat(widths[4], 6, money(ln.Balance), "1", 1, "R", false, 0, "")
+		d.CellFormat(widths[3], 6, amount(ln.Amount), "1", 0, "R", false, 0, "")
+		d.CellFormat(widths[4], 6, amount(ln.Balance), "1", 1, "R", false, 0, "")
 	}
 	d.SetFont(pdfdoc.Family, "B", 9)
 	d.CellFormat(157, 6, l.Closing, "1", 0, "L", false, 0, "")
-	d.CellFormat(33, 6, money(st.Closing), "1", 1, "R", false, 0, "")
+	d.CellFormat(33, 6, amount(st.Closing), "1", 1, "R", false, 0, "")
 	d.Ln(14)
 	d.SetFont(pdfdoc.Family, "", 10)
 	d.CellFormat(95, 6, l.Platform+": Postdesk", "", 0, "L", false, 0, "")

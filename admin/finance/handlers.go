@@ -13,6 +13,7 @@ import (
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -62,11 +63,11 @@ func (h *Handlers) Overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o := financev.Overview{Total: tb.Total.String(), Balanced: tb.Total == 0, Days: revenueDays}
+	o := financev.Overview{Total: money.Show(ctx, tb.Total, h.Currency), Balanced: tb.Total == 0, Days: revenueDays}
 	for _, k := range tb.Kinds {
-		o.Kinds = append(o.Kinds, financev.KindLine{Kind: string(k.Kind), Accounts: k.Accounts, Balance: k.Balance.String()})
+		o.Kinds = append(o.Kinds, financev.KindLine{Kind: string(k.Kind), Accounts: k.Accounts, Balance: money.Show(ctx, k.Balance, h.Currency)})
 	}
-	o.Bars, o.ChartW, o.ChartH, o.RevenueSum = chart(days)
+	o.Bars, o.ChartW, o.ChartH, o.RevenueSum = chart(days, h.show(c))
 	for _, d := range days {
 		o.HasRevenue = o.HasRevenue || d.Amount != 0
 	}
@@ -74,7 +75,7 @@ func (h *Handlers) Overview(c *fiber.Ctx) error {
 }
 
 // chart lays the days out as bars in a viewBox; negative days (refunds) draw as empty.
-func chart(days []Day) (bars []financev.Bar, w, hgt float64, sum string) {
+func chart(days []Day, show func(ledger.Minor) string) (bars []financev.Bar, w, hgt float64, sum string) {
 	const barW, gap = 10.0, 2.0
 	hgt = 100
 	w = float64(len(days)) * (barW + gap)
@@ -89,9 +90,9 @@ func chart(days []Day) (bars []financev.Bar, w, hgt float64, sum string) {
 			bh = float64(d.Amount) / float64(peak) * hgt
 		}
 		bars = append(bars, financev.Bar{X: float64(i) * (barW + gap), Y: hgt - bh, W: barW, H: bh,
-			Day: d.Day.Format("2006-01-02"), Amount: d.Amount.String()})
+			Day: d.Day.Format("2006-01-02"), Amount: show(d.Amount)})
 	}
-	return bars, w, hgt, total.String()
+	return bars, w, hgt, show(total)
 }
 
 // filter reads the ledger browser's filters from the query string.
@@ -136,7 +137,7 @@ func (h *Handlers) Ledger(c *fiber.Ctx) error {
 	}
 	q := c.Context().QueryArgs()
 	l := financev.Ledger{Account: string(q.Peek("account")), User: string(q.Peek("user")), Reason: f.Reason, Order: f.OrderRef,
-		From: c.Query("from"), To: c.Query("to"), Entries: entries(es), ExportURL: "/finance/ledger.xlsx?" + exportQuery(c)}
+		From: c.Query("from"), To: c.Query("to"), Entries: entries(es, h.show(c)), ExportURL: "/finance/ledger.xlsx?" + exportQuery(c)}
 	l.NextURL = next(c, "/finance/ledger", es)
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.ledger"), financev.LedgerPage(l))
 }
@@ -168,11 +169,17 @@ func exportQuery(c *fiber.Ctx) string {
 	return strings.Join(parts, "&")
 }
 
-func entries(es []ledger.Entry) []financev.Entry {
+// show formats amounts for the page: the viewer's language, the deployment's currency.
+func (h *Handlers) show(c *fiber.Ctx) func(ledger.Minor) string {
+	ctx := web.Ctx(c)
+	return func(m ledger.Minor) string { return money.Show(ctx, m, h.Currency) }
+}
+
+func entries(es []ledger.Entry, show func(ledger.Minor) string) []financev.Entry {
 	out := make([]financev.Entry, 0, len(es))
 	for _, e := range es {
 		out = append(out, financev.Entry{ID: int64(e.ID), At: e.CreatedAt, Account: int64(e.Account), Kind: string(e.Kind),
-			Owner: int64(e.Owner), Amount: e.Amount.String(), Reason: e.Reason, OrderRef: e.OrderRef, Transfer: int64(e.Transfer)})
+			Owner: int64(e.Owner), Amount: show(e.Amount), Reason: e.Reason, OrderRef: e.OrderRef, Transfer: int64(e.Transfer)})
 	}
 	return out
 }
@@ -196,8 +203,9 @@ func (h *Handlers) Balances(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		b = financev.Balances{User: itoa(user), Available: bal.Available.String(), Held: bal.Held.String(),
-			Deposit: bal.Deposit.String(), Promo: bal.Promo.String(), Entries: entries(es), NextURL: next(c, "/finance/balances", es)}
+		show := h.show(c)
+		b = financev.Balances{User: itoa(user), Available: show(bal.Available), Held: show(bal.Held),
+			Deposit: show(bal.Deposit), Promo: show(bal.Promo), Entries: entries(es, show), NextURL: next(c, "/finance/balances", es)}
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.balances"), financev.BalancesPage(b))
 }
@@ -213,21 +221,21 @@ func (h *Handlers) Settings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s := financev.Settings{CommissionPercent: strconv.FormatFloat(float64(bp)/100, 'f', -1, 64),
+	s := financev.Settings{CommissionPercent: money.PercentPlain(int64(bp)),
 		CanEdit: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.FinanceEdit)}
 	for _, b := range tariff {
-		s.Bands = append(s.Bands, financev.Band{MaxGrams: b.MaxGrams, Price: ledger.Minor(b.Price).String()})
+		s.Bands = append(s.Bands, financev.Band{MaxGrams: b.MaxGrams, Price: money.Plain(b.Price)})
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.settings"), financev.SettingsPage(s))
 }
 
 // SaveCommission sets the commission for new orders (a percentage with up to two decimals).
 func (h *Handlers) SaveCommission(c *fiber.Ctx) error {
-	pct, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(c.FormValue("percent")), ",", "."), 64)
+	bp, err := money.ParsePercent(c.FormValue("percent"))
 	if err != nil {
-		return apperr.InvalidField("commission", "finance.commission_range")
+		return apperr.InvalidField("commission", apperr.MessageOf(err))
 	}
-	if err := SetCommission(web.Ctx(c), h.Pool, int(pct*100+0.5)); err != nil {
+	if err := SetCommission(web.Ctx(c), h.Pool, int(bp)); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "finance.saved")
@@ -245,10 +253,13 @@ func (h *Handlers) SaveTariff(c *fiber.Ctx) error {
 		if len(f) != 2 {
 			return apperr.InvalidField("tariff", "finance.tariff_band_invalid")
 		}
-		g, err1 := strconv.ParseInt(f[0], 10, 64)
-		p, err2 := parseMinor(f[1])
-		if err1 != nil || err2 != nil {
+		g, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
 			return apperr.InvalidField("tariff", "finance.tariff_band_invalid")
+		}
+		p, err := money.ParseField("tariff", f[1], money.Positive)
+		if err != nil {
+			return err
 		}
 		bands = append(bands, orders.Band{MaxGrams: g, Price: p})
 	}
@@ -257,21 +268,4 @@ func (h *Handlers) SaveTariff(c *fiber.Ctx) error {
 	}
 	web.Toast(c, "success", "finance.saved")
 	return web.Redirect(c, "/finance/settings")
-}
-
-// parseMinor reads "95.00" or "95" as minor units.
-func parseMinor(s string) (int64, error) {
-	whole, frac, _ := strings.Cut(strings.ReplaceAll(s, ",", "."), ".")
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || len(frac) > 2 {
-		return 0, apperr.InvalidField("tariff", "finance.tariff_band_invalid")
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	f, err := strconv.ParseInt(frac, 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	return w*100 + f, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/lifecycle"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -41,6 +42,7 @@ func TestFinancePages(t *testing.T) {
 	require.NoError(t, err)
 	after := demo.Available + 5000_00 - 75_00
 	want := fmt.Sprintf("%d.%02d", after/100, after%100)
+	shown := money.Format(after, "UAH", "en") // admintest's staff read English
 	for _, u := range []int64{client, courier} {
 		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
 		require.NoError(t, err)
@@ -62,7 +64,7 @@ func TestFinancePages(t *testing.T) {
 	fin := env.Login("finance@demo.postdesk")
 	r := fin.Get("/finance")
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.Body, `<td class="num" id="trial-total">0.00</td>`)
+	require.Contains(t, r.Body, `<td class="num" id="trial-total">`+money.Format(0, "UAH", "en")+`</td>`)
 	require.Contains(t, r.Body, `<svg class="chart"`)
 	require.Contains(t, r.Body, `class="bar"`)
 
@@ -70,7 +72,7 @@ func TestFinancePages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, "order.delivered")
 	require.Contains(t, r.Body, "order.placed")
-	require.Contains(t, r.Body, "-75.00")
+	require.Contains(t, r.Body, money.Format(-75_00, "UAH", "en"))
 	r = fin.Get("/finance/ledger.xlsx?order=" + number)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "PK"), "an xlsx is a zip")
@@ -78,7 +80,7 @@ func TestFinancePages(t *testing.T) {
 	uid := strconv.FormatInt(client, 10)
 	r = fin.Get("/finance/balances?user=" + uid)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.Body, want)
+	require.Contains(t, r.Body, shown)
 
 	today := time.Now().Format("2006-01-02")
 	r = fin.Get("/finance/statement?user=" + uid + "&from=" + today + "&to=" + today)
@@ -128,4 +130,46 @@ func TestFinancePages(t *testing.T) {
 	lead := env.Login("lead@demo.postdesk")
 	require.Equal(t, http.StatusOK, lead.Get("/finance/ledger").Status)
 	require.Equal(t, http.StatusForbidden, lead.PostForm("/finance/settings/commission", url.Values{"percent": {"1"}}).Status)
+}
+
+// The settings take only plain numbers: "−0.50" was saved as 0.50 and "1.-5" as 0.95 (a minus that
+// vanished); now each is refused with a message saying what to type, and nothing changes.
+func TestSettingsRefuseSignedAndMalformedAmounts(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	fin := env.Login("finance@demo.postdesk")
+	before, err := orders.LoadTariff(ctx, env.Pool)
+	require.NoError(t, err)
+	bp, err := settle.CommissionBP(ctx, env.Pool)
+	require.NoError(t, err)
+	for _, price := range []string{"\u22120.50", "-0.50", "1.-5", "1.234", "0", "95 UAH", "1e3"} {
+		r := fin.PostForm("/finance/settings/tariff", url.Values{"bands": {"1000 95.00\n5000 " + price}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%q: %s", price, r.Body)
+	}
+	for _, pct := range []string{"\u22120.50", "-0.50", "1.-5", "12.345", "101", "abc"} {
+		r := fin.PostForm("/finance/settings/commission", url.Values{"percent": {pct}})
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%q: %s", pct, r.Body)
+	}
+	after, err := orders.LoadTariff(ctx, env.Pool)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	bp2, err := settle.CommissionBP(ctx, env.Pool)
+	require.NoError(t, err)
+	require.Equal(t, bp, bp2)
+
+	// The message says what to type, in the user's language.
+	r := fin.PostForm("/finance/settings/tariff", url.Values{"bands": {"1000 1.-5"}})
+	require.Contains(t, r.Body+r.Header.Get("HX-Trigger"), "plain number with at most two decimals")
+
+	// Plain amounts with a comma or a dot still save.
+	r = fin.PostForm("/finance/settings/tariff", url.Values{"bands": {"1000 95,5\n5000 130.00"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	saved, err := orders.LoadTariff(ctx, env.Pool)
+	require.NoError(t, err)
+	require.Equal(t, orders.Tariff{{MaxGrams: 1000, Price: 9550}, {MaxGrams: 5000, Price: 13000}}, saved)
+	r = fin.PostForm("/finance/settings/commission", url.Values{"percent": {"7,25"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	bp3, err := settle.CommissionBP(ctx, env.Pool)
+	require.NoError(t, err)
+	require.Equal(t, 725, bp3)
 }
