@@ -10,6 +10,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/lifecycle"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/moderationv"
@@ -19,6 +20,7 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Enforcer *rbac.Enforcer
+	Currency string // the deployment's, shown after amounts
 }
 
 // Routes are the moderation desk's routes.
@@ -51,7 +53,7 @@ func (h *Handlers) Queue(c *fiber.Ctx) error {
 		}
 	}
 	for _, cs := range cases {
-		q.Cases = append(q.Cases, view(cs))
+		q.Cases = append(q.Cases, h.view(c, cs))
 	}
 	if len(cases) == pageSize {
 		q.NextURL = "/moderation?state=" + state + "&after=" + strconv.FormatInt(cases[len(cases)-1].ID, 10)
@@ -88,7 +90,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s := moderationv.Show{Case: view(cs), Client: balances(c, cb), Courier: balances(c, kb), Outcomes: lifecycle.OutcomesFor(cs.FromStatus, cs.Reason),
+	s := moderationv.Show{Case: h.view(c, cs), Client: h.balances(c, cb), Courier: h.balances(c, kb), Outcomes: lifecycle.OutcomesFor(cs.FromStatus, cs.Reason),
 		CanWork: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.ModerationWork)}
 	for _, n := range notes {
 		s.Notes = append(s.Notes, moderationv.Note{Kind: n.Kind, Body: n.Body, Staff: n.StaffName, At: n.At})
@@ -124,13 +126,15 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 	return web.Redirect(c, "/moderation/"+strconv.FormatInt(id, 10))
 }
 
-func view(c Case) moderationv.Case {
+func (h *Handlers) view(fc *fiber.Ctx, c Case) moderationv.Case {
+	ctx := web.Ctx(fc)
 	return moderationv.Case{ID: c.ID, OrderNumber: c.OrderNumber, Reason: c.Reason, FromStatus: string(c.FromStatus),
-		State: c.State, Outcome: c.Outcome, OpenedAt: c.OpenedAt, Cost: ledger.Minor(c.Cost).String(),
-		Declared: ledger.Minor(c.Declared).String(), Expected: c.ExpectedAt}
+		State: c.State, Outcome: c.Outcome, OpenedAt: c.OpenedAt, Cost: money.Show(ctx, c.Cost, h.Currency),
+		Declared: money.Show(ctx, c.Declared, h.Currency), Expected: c.ExpectedAt}
 }
 
-func balances(c *fiber.Ctx, b ledger.UserBalances) string {
-	return web.T(c, "moderation.balances", "Available", b.Available.String(), "Held", b.Held.String(),
-		"Deposit", b.Deposit.String(), "Promo", b.Promo.String())
+func (h *Handlers) balances(c *fiber.Ctx, b ledger.UserBalances) string {
+	show := func(m ledger.Minor) string { return money.Show(web.Ctx(c), m, h.Currency) }
+	return web.T(c, "moderation.balances", "Available", show(b.Available), "Held", show(b.Held),
+		"Deposit", show(b.Deposit), "Promo", show(b.Promo))
 }
