@@ -27,6 +27,8 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/complaints"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/payouts"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/admin/staff"
@@ -163,6 +165,25 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 			canary{record: "order", field: "comment", value: vals[6]})
 	}
 
+	// A payout entered after the canaries, so its snapshot of the card and its audit entry carry them.
+	var finID int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM staff WHERE email = 'finance@demo.postdesk'`).Scan(&finID))
+	fctx := actor.With(ctx, &actor.Actor{ID: finID, Email: "finance@demo.postdesk", View: rbac.FullView()})
+	threshold, err := payouts.Threshold(ctx, env.Pool)
+	require.NoError(t, err)
+	plat, err := ledger.Platform(ctx, env.Pool)
+	require.NoError(t, err)
+	ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(pacc))
+	require.NoError(t, err)
+	require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
+		_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: "leak-topup", Reason: "topup",
+			Legs: ledger.Move(plat.GatewayClearing, ua.Available, ledger.Minor(threshold+100))})
+		return err
+	}))
+	placed, err := payouts.Place(fctx, env.Pool, nil, payouts.Request{AccountID: pacc, Amount: threshold + 1, Override: "The leak test's card"})
+	require.NoError(t, err)
+	w.payouts = append(w.payouts, placed.ID)
+
 	// Complaints, registered and worked as staff do: the complainant is the first client, the
 	// respondent the first courier (their log-ins are the accounts' canary phones and e-mails).
 	var adminID int64
@@ -251,22 +272,14 @@ type viewer struct {
 	client *admintest.Client
 }
 
-// customGroup is a group an administrator made: a lead's role, with some fields hidden and
-// others masked that the demo groups read.
-func customGroup(t *testing.T, env *admintest.Env) string {
+// customGroup is a group an administrator made, with the role given and some fields hidden and
+// others masked that the demo groups of that role read.
+func customGroup(t *testing.T, env *admintest.Env, email, name, role string, rules map[string]rbac.Mode) string {
 	ctx := context.Background()
-	email := "custom@leak.example"
 	require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
 		var gid int64
-		if err := tx.QueryRow(ctx, `INSERT INTO staff_groups (name, role) VALUES ('Leads without phones', 'support_lead') RETURNING id`).Scan(&gid); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO staff_groups (name, role) VALUES ($1, $2) RETURNING id`, name, role).Scan(&gid); err != nil {
 			return err
-		}
-		rules := map[string]rbac.Mode{
-			"account.name": rbac.Masked, "account.phone": rbac.Hidden, "account.email": rbac.Read, "account.birth_date": rbac.Masked,
-			"account.passport": rbac.Hidden, "account.card_last4": rbac.Hidden, "account.card_holder": rbac.Masked,
-			"order.sender_name": rbac.Masked, "order.sender_phone": rbac.Masked, "order.sender_address": rbac.Hidden,
-			"order.recipient_name": rbac.Read, "order.recipient_phone": rbac.Hidden, "order.recipient_address": rbac.Masked, "order.comment": rbac.Hidden,
-			"complaint.complainant_birth_date": rbac.Masked, "complaint.complainant_contacts": rbac.Hidden,
 		}
 		for k, m := range rules {
 			rec, field, _ := strings.Cut(k, ".")
@@ -274,7 +287,7 @@ func customGroup(t *testing.T, env *admintest.Env) string {
 				return err
 			}
 		}
-		_, err := staff.Create(ctx, tx, staff.New{Email: email, Name: "Custom Lead", Lang: "en", Password: seed.Password, GroupIDs: []int64{gid}})
+		_, err := staff.Create(ctx, tx, staff.New{Email: email, Name: name, Lang: "en", Password: seed.Password, GroupIDs: []int64{gid}})
 		return err
 	}))
 	_, err := env.Pool.Exec(ctx, `UPDATE staff SET must_change_password = false, lang = 'en' WHERE email = $1`, email)
@@ -284,11 +297,11 @@ func customGroup(t *testing.T, env *admintest.Env) string {
 
 // skipRoutes are GET routes the crawl does not open, each with why it cannot carry personal data.
 var skipRoutes = map[string]string{
-	"/login":                                     "public log-in form; no record data",
-	"/metrics":                                   "Prometheus counters labelled by route pattern; no record data",
-	"/admin/jobs":                                "River's single-page app shell (JavaScript); no record data",
-	"/admin/jobs/*":                              "River's app and its JSON API of job rows, whose args carry ids and file ids only",
-	"/orders/:number/attachments/:id<int>":       "the bytes of a file a user attached, served as they were uploaded",
+	"/login":                               "public log-in form; no record data",
+	"/metrics":                             "Prometheus counters labelled by route pattern; no record data",
+	"/admin/jobs":                          "River's single-page app shell (JavaScript); no record data",
+	"/admin/jobs/*":                        "River's app and its JSON API of job rows, whose args carry ids and file ids only",
+	"/orders/:number/attachments/:id<int>": "the bytes of a file a user attached, served as they were uploaded",
 	"/orders/:number/attachments/:id<int>/thumb": "a picture's thumbnail bytes",
 	"/news/images/:id<int>":                      "a news picture's bytes",
 	"/orders/import/:id<int>":                    "an import's report, which only its owner opens: the rows of their own file",
@@ -312,6 +325,7 @@ func queryVariants(w *leakWorld) map[string][]string {
 		"/finance/ledger":         {"", "?user=" + itoa(w.accounts[0])},
 		"/finance/ledger.xlsx":    {"?user=" + itoa(w.accounts[0])},
 		"/moderation":             {""},
+		"/admin/audit":            {"", "?record_type=payout", "?record_type=complaint", "?record_type=account"},
 	}
 }
 
@@ -460,12 +474,28 @@ func TestLeakDetector(t *testing.T) {
 	env := admintest.New(t)
 	startLeakWorkers(t, env)
 	w := plant(t, env)
-	custom := customGroup(t, env)
+	// A lead's role with phones hidden and names masked; an administrator's role (audit log, staff)
+	// with phones and contacts hidden.
+	custom := customGroup(t, env, "custom@leak.example", "Leads without phones", "support_lead", map[string]rbac.Mode{
+		"account.name": rbac.Masked, "account.phone": rbac.Hidden, "account.email": rbac.Read, "account.birth_date": rbac.Masked,
+		"account.passport": rbac.Hidden, "account.card_last4": rbac.Hidden, "account.card_holder": rbac.Masked,
+		"order.sender_name": rbac.Masked, "order.sender_phone": rbac.Masked, "order.sender_address": rbac.Hidden,
+		"order.recipient_name": rbac.Read, "order.recipient_phone": rbac.Hidden, "order.recipient_address": rbac.Masked, "order.comment": rbac.Hidden,
+		"complaint.complainant_birth_date": rbac.Masked, "complaint.complainant_contacts": rbac.Hidden,
+	})
+	customAdmin := customGroup(t, env, "custom-admin@leak.example", "Administrators without phones", "admin", map[string]rbac.Mode{
+		"account.name": rbac.Read, "account.phone": rbac.Hidden, "account.email": rbac.Masked, "account.birth_date": rbac.Hidden,
+		"account.passport": rbac.Masked, "account.card_last4": rbac.Read, "account.card_holder": rbac.Hidden,
+		"order.sender_name": rbac.Read, "order.sender_phone": rbac.Hidden, "order.sender_address": rbac.Read,
+		"order.recipient_name": rbac.Hidden, "order.recipient_phone": rbac.Masked, "order.recipient_address": rbac.Hidden, "order.comment": rbac.Read,
+		"complaint.complainant_birth_date": rbac.Hidden, "complaint.complainant_contacts": rbac.Masked,
+	})
 	ctx := context.Background()
 
 	viewers := []struct{ name, email string }{
 		{"Administrators", "admin@demo.postdesk"}, {"Support agents", "agent@demo.postdesk"}, {"Support leads", "lead@demo.postdesk"},
 		{"Finance", "finance@demo.postdesk"}, {"Editors", "editor@demo.postdesk"}, {"Leads without phones", custom},
+		{"Administrators without phones", customAdmin},
 	}
 	variants := queryVariants(w)
 	for _, vv := range viewers {

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -249,4 +250,50 @@ func MaskContacts(list string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// LoginKey in a key table of ApplyJSON marks a log-in (an account's phone or e-mail, see Login).
+const LoginKey = "login"
+
+// ApplyJSON shows a JSON document that records personal data (an audit entry's before and after)
+// as the viewer may see it: every string under a key that keys names ("record.field", or
+// LoginKey), at any depth, goes through Apply. A document that is not JSON is returned as it is.
+func (v View) ApplyJSON(raw []byte, keys map[string]string) []byte {
+	if len(raw) == 0 || v.modes == nil {
+		return raw
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return raw
+	}
+	var walk func(x any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, val := range t {
+				if key, ok := keys[k]; ok {
+					if s, ok := val.(string); ok {
+						if key == LoginKey {
+							t[k] = v.Login(s)
+						} else {
+							r, f, _ := strings.Cut(key, ".")
+							t[k] = v.Apply(r, f, s)
+						}
+						continue
+					}
+				}
+				t[k] = walk(val)
+			}
+		case []any:
+			for i := range t {
+				t[i] = walk(t[i])
+			}
+		}
+		return x
+	}
+	out, err := json.Marshal(walk(doc))
+	if err != nil {
+		return raw
+	}
+	return out
 }

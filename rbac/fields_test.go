@@ -65,3 +65,13 @@ func TestStrictestRuleWins(t *testing.T) {
 	require.Equal(t, "i•••@example.com", v.Strictest("ivan@example.com", "account.email", "thing.contacts"))
 	require.Equal(t, "ivan@example.com", FullView().Strictest("ivan@example.com", "account.email", "thing.contacts"))
 }
+
+func TestApplyJSON(t *testing.T) {
+	registerAccount()
+	v := ViewOf(map[string]Mode{"account.phone": Masked, "account.email": Hidden, "account.name": Read})
+	keys := map[string]string{"phone": "account.phone", "holder": "account.name", "who": LoginKey}
+	out := v.ApplyJSON([]byte(`{"phone":"+380501234567","holder":"Іван","nested":[{"who":"ivan@example.com","n":1}],"note":"+380501234567"}`), keys)
+	require.JSONEq(t, `{"phone":"+380 •• ••• •• 67","holder":"Іван","nested":[{"who":"","n":1}],"note":"+380501234567"}`, string(out),
+		"only the named keys are personal data")
+	require.Equal(t, "not json", string(v.ApplyJSON([]byte("not json"), keys)))
+}
