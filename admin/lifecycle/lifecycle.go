@@ -70,13 +70,13 @@ func Create(ctx context.Context, pool orders.DB, in orders.Input, now time.Time)
 		} else {
 			err = place(ctx, tx, id)
 		}
-		switch apperr.MessageOf(err) {
-		case "":
-		case ledger.ErrInsufficient:
-			return orders.FieldErrors{"client_id": "orders.client_short"}
-		case "settle.over_balance_limit":
-			return orders.FieldErrors{"client_id": "orders.client_over_limit"}
-		default:
+		if err != nil {
+			switch apperr.MessageOf(err) {
+			case ledger.ErrInsufficient:
+				return orders.FieldErrors{"client_id": "orders.client_short"}
+			case "settle.over_balance_limit":
+				return orders.FieldErrors{"client_id": "orders.client_over_limit"}
+			}
 			return err
 		}
 		return notifyParties(ctx, tx, id, 0, "order_status", map[string]any{"status": string(created)})
@@ -143,7 +143,7 @@ func Move(ctx context.Context, pool orders.Beginner, number string, m orders.Mov
 // actionOf reads what staff asked for: the target status, and for deal whether it is a change of
 // courier.
 func actionOf(o order, m orders.MoveRequest) (Action, error) {
-	if m.CourierID != 0 && m.CourierID != o.Courier && m.To != deal {
+	if m.CourierID != 0 && m.To != deal {
 		return "", apperr.InvalidField("courier", "orders.courier_only_with_deal")
 	}
 	switch m.To {
@@ -223,8 +223,9 @@ func lockBy(ctx context.Context, tx pgx.Tx, cond string, arg any) (order, error)
 // an order's status is written.
 func setStatus(ctx context.Context, tx pgx.Tx, o order, to orders.Status, note string, now time.Time) error {
 	if _, err := tx.Exec(ctx, `UPDATE orders SET status = $2::text, updated_at = $3::timestamptz,
-			delivered_at = CASE WHEN $2::text = 'delivered' THEN coalesce(delivered_at, $3::timestamptz)
-				WHEN $2::text = 'in_moderation' THEN delivered_at END
+			-- Back in delivered after a weight dispute or a late complaint, it keeps its first delivery.
+			delivered_at = CASE WHEN $2::text = 'delivered' THEN coalesce((SELECT min(h.at) FROM order_status_history h
+				WHERE h.order_id = $1 AND h.to_status = 'delivered'), $3::timestamptz) END
 		WHERE id = $1`, o.ID, string(to), now); err != nil {
 		return err
 	}

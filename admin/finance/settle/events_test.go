@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
@@ -307,4 +308,31 @@ func TestRetryPostsNothingNew(t *testing.T) {
 		require.Equal(t, h.PlaceTransfer, r.Transfer.ID)
 		return nil
 	})
+}
+
+// A balance limit from a complaint decision caps the money a user may have engaged in open
+// orders: the client's held costs, the courier's deposits.
+func TestBalanceLimitCapsEngagedMoney(t *testing.T) {
+	f := newFixture(t)
+	c := f.user(t, "client", clientMoney)
+	k := f.user(t, "courier", courierMoney)
+	limit := func(user ledger.UserID, amount int64) {
+		f.tx(t, func(tx pgx.Tx) error {
+			_, err := accounts.LimitBalanceTx(f.ctx, tx, accounts.ID(user), amount, "C-TEST")
+			return err
+		})
+	}
+	first := f.order(t, c, k, cost, declared, time.Time{})
+	second := f.order(t, c, k, cost, declared, time.Time{})
+	limit(c, int64(cost)+int64(cost)/2) // room for one order's cost, not two
+	require.NoError(t, f.do(settle.Place, first))
+	err := f.do(settle.Place, second)
+	require.Equal(t, "settle.over_balance_limit", apperr.MessageOf(err))
+	require.Equal(t, ledger.Minor(cost), f.state(t, c, k).ClientHeld, "the second hold was refused")
+
+	limit(k, int64(declared+cost)-1) // a deposit of V + C does not fit
+	err = f.do(settle.Accept, first)
+	require.Equal(t, "settle.over_balance_limit", apperr.MessageOf(err))
+	require.Zero(t, f.state(t, c, k).CourierDeposit)
+	f.sound(t)
 }
