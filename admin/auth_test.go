@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
-	"github.com/postdesk/postdesk/admin/auth"
 	"github.com/postdesk/postdesk/admin/seed"
 )
 
@@ -62,37 +61,6 @@ func TestWrongPasswordAndOpenRedirect(t *testing.T) {
 	c.Get("/login")
 	r = c.PostForm("/login", url.Values{"email": {"agent@demo.postdesk"}, "password": {seed.Password}, "next": {"//evil.example/"}})
 	require.Equal(t, "/", r.Location, "next cannot leave the portal")
-}
-
-func TestLockoutAfterTenFailures(t *testing.T) {
-	t.Parallel()
-	env := admintest.New(t)
-	c := env.Anonymous()
-	for i := 1; i < auth.LockAfter; i++ {
-		r := c.LoginAs("finance@demo.postdesk", "nope-nope-nope")
-		require.Equal(t, http.StatusUnauthorized, r.Status, "failure %d", i)
-	}
-	r := c.LoginAs("finance@demo.postdesk", "nope-nope-nope")
-	require.Equal(t, http.StatusTooManyRequests, r.Status, "the tenth failure locks")
-	require.Contains(t, r.Body, "locked")
-
-	r = c.LoginAs("finance@demo.postdesk", seed.Password)
-	require.Equal(t, http.StatusTooManyRequests, r.Status, "even the right password is refused while locked")
-
-	// Another account is not affected.
-	require.Equal(t, http.StatusSeeOther, env.Anonymous().LoginAs("agent@demo.postdesk", seed.Password).Status)
-
-	var locked, refused int
-	ctx := context.Background()
-	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'auth.locked'`).Scan(&locked))
-	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'auth.login_refused_locked'`).Scan(&refused))
-	require.Equal(t, 1, locked)
-	require.Equal(t, 1, refused)
-
-	// An administrator's password reset lifts the lock.
-	_, err := env.Pool.Exec(ctx, `UPDATE staff SET locked_until = now() - interval '1 second' WHERE email = 'finance@demo.postdesk'`)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSeeOther, env.Anonymous().LoginAs("finance@demo.postdesk", seed.Password).Status, "the lock ends")
 }
 
 func TestLoginRateLimitPerAddress(t *testing.T) {

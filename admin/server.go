@@ -100,7 +100,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		CookieSecure:   d.Config.SecureCookies,
 		KeyGenerator:   utils.UUIDv4,
 	})
-	s.auth = &auth.Service{Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang}
+	s.auth = &auth.Service{Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang, Secret: []byte(d.Config.SessionSecret)}
 	csrf := web.CSRF{Secret: []byte(d.Config.SessionSecret), SessionID: s.auth.SessionID,
 		SameOriginOnly: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs/api/") }}
 
@@ -164,7 +164,11 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		if r.Before != nil {
 			handlers = append(handlers, r.Before)
 		}
-		handlers = append(handlers, s.guard(r.Perm), r.Handler)
+		handlers = append(handlers, s.guard(r.Perm))
+		if r.FreshCode {
+			handlers = append(handlers, s.auth.FreshCode)
+		}
+		handlers = append(handlers, r.Handler)
 		if r.Method == "ALL" {
 			app.All(r.Path, handlers...)
 		} else {
@@ -187,10 +191,14 @@ func (s *Server) table() []Route {
 	routes := []Route{
 		{Method: "GET", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginPage},
 		{Method: "POST", Path: "/login", Perm: rbac.Public, Handler: s.auth.LoginSubmit, Before: s.loginLimiter()},
+		{Method: "GET", Path: "/login/code", Perm: rbac.Public, Handler: s.auth.CodePage},
+		{Method: "POST", Path: "/login/code", Perm: rbac.Public, Handler: s.auth.CodeSubmit, Before: s.loginLimiter()},
 		{Method: "POST", Path: "/lang", Perm: rbac.Public, Handler: s.auth.SetLang},
 		{Method: "POST", Path: "/logout", Perm: rbac.Authenticated, Handler: s.auth.Logout},
 		{Method: "GET", Path: "/me", Perm: rbac.Authenticated, Handler: s.auth.Me},
 		{Method: "POST", Path: "/me/password", Perm: rbac.Authenticated, Handler: s.auth.ChangePassword},
+		{Method: "POST", Path: "/me/two-factor", Perm: rbac.Authenticated, Handler: s.auth.BeginTwoFactor},
+		{Method: "POST", Path: "/me/two-factor/confirm", Perm: rbac.Authenticated, Handler: s.auth.ConfirmTwoFactor},
 
 		{Method: "GET", Path: "/", Perm: rbac.DashboardRead, Handler: dash.Show},
 
@@ -201,10 +209,12 @@ func (s *Server) table() []Route {
 		{Method: "POST", Path: "/admin/staff/:id<int>/groups", Perm: rbac.StaffManage, Handler: st.SaveGroups},
 		{Method: "POST", Path: "/admin/staff/:id<int>/active", Perm: rbac.StaffManage, Handler: st.SetActive},
 		{Method: "POST", Path: "/admin/staff/:id<int>/reset-password", Perm: rbac.StaffManage, Handler: st.ResetPassword},
+		{Method: "POST", Path: "/admin/staff/:id<int>/two-factor-reset", Perm: rbac.StaffManage, Handler: st.ResetTwoFactor},
+		{Method: "POST", Path: "/admin/staff/two-factor", Perm: rbac.StaffManage, Handler: st.SaveTwoFactorGroups},
 
 		{Method: "GET", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Matrix},
 		{Method: "POST", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Create},
-		{Method: "POST", Path: "/admin/groups/rules", Perm: rbac.GroupsManage, Handler: gr.SaveRules},
+		{Method: "POST", Path: "/admin/groups/rules", Perm: rbac.GroupsManage, Handler: gr.SaveRules, FreshCode: true},
 		{Method: "GET", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.Roles},
 		{Method: "POST", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.SaveRoles},
 
@@ -246,8 +256,11 @@ func (s *Server) guard(perm rbac.Perm) fiber.Handler {
 			}
 			return c.Redirect("/login?next="+c.OriginalURL(), fiber.StatusSeeOther)
 		}
-		if a.MustChangePassword && perm != rbac.Authenticated {
-			return c.Redirect("/me", fiber.StatusSeeOther)
+		if perm == rbac.Authenticated {
+			return c.Next() // log out, /me and the password: also for staff in no group
+		}
+		if a.MustChangePassword || a.MustEnrolTwoFactor {
+			return web.Redirect(c, "/me")
 		}
 		if !s.deps.Enforcer.Can(a.Roles, perm) {
 			_ = audit.Record(web.Ctx(c), s.deps.Pool, "auth.forbidden", "route", c.Method()+" "+c.Path(), nil, map[string]any{"perm": perm})

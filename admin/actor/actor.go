@@ -20,6 +20,9 @@ type Actor struct {
 	View      rbac.View
 	// MustChangePassword sends the user to change it before anything else.
 	MustChangePassword bool
+	// MustEnrolTwoFactor: a group of theirs requires two factors and they have not enrolled yet;
+	// like a password change, it comes before anything else.
+	MustEnrolTwoFactor bool
 }
 
 type ctxKey struct{}

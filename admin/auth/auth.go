@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/argon2id"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -23,19 +24,22 @@ import (
 	"github.com/postdesk/postdesk/rbac"
 )
 
-// The lockout rule: the tenth failed log-in in a row locks the account for a quarter of an hour.
-const (
-	LockAfter = 10
-	LockFor   = 15 * time.Minute
-)
-
 // Session keys.
 const (
-	keyStaffID = "staff_id"
-	keyLang    = "lang"
-	keyTouched = "touched"
-	localSess  = "session"
+	keyStaffID  = "staff_id"
+	keyLang     = "lang"
+	keyTouched  = "touched"
+	keyEpoch    = "epoch"
+	keyVerified = "verified" // when a second factor was last checked (Unix seconds)
+	// A log-in whose password was right and whose code is still to come.
+	keyPending      = "pending_staff_id"
+	keyPendingAt    = "pending_at"
+	keyPendingTries = "pending_tries"
+	localSess       = "session"
 )
+
+// TouchEvery is how often the sliding expiry is written (not on every request).
+const TouchEvery = 10 * time.Minute
 
 // Service holds what log-in and the per-request actor need.
 type Service struct {
@@ -43,26 +47,35 @@ type Service struct {
 	Sessions    *session.Store
 	Log         *slog.Logger
 	DefaultLang string
+	// Now is the portal's clock (time.Now when nil).
+	Now func() time.Time
+	// Secret is the portal's session secret; the key that seals TOTP secrets is derived from it.
+	Secret []byte
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // dummyHash is compared against when the e-mail is unknown, so a wrong e-mail takes as long as a
 // wrong password and timing does not reveal which staff e-mails exist.
 var dummyHash, _ = staff.HashPassword("postdesk-timing-equaliser")
 
-// Login checks e-mail and password. Failures are counted, audited and committed even though
-// the log-in fails; the tenth in a row locks the account.
+// Login checks e-mail and password. A failure is audited and answers the same, in about the same
+// time, whether the e-mail belongs to staff or not. There is no per-account lockout (anyone could
+// lock a colleague out with it): guessing is throttled by address and by address + e-mail.
 func Login(ctx context.Context, pool *pgxpool.Pool, email, password string) (staff.Staff, error) {
 	email = staff.NormalizeEmail(email)
 	var s staff.Staff
 	var result error
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var hash string
-		var lockedUntil *time.Time
-		var failed int
 		var active bool
 		var id int64
-		err := tx.QueryRow(ctx, `SELECT id, password_hash, locked_until, failed_logins, active FROM staff WHERE email = $1 FOR UPDATE`, email).
-			Scan(&id, &hash, &lockedUntil, &failed, &active)
+		err := tx.QueryRow(ctx, `SELECT id, password_hash, active FROM staff WHERE email = $1`, email).Scan(&id, &hash, &active)
 		if errors.Is(err, pgx.ErrNoRows) {
 			_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
 			result = apperr.New(apperr.Unauthorized, "auth.bad_credentials")
@@ -71,48 +84,41 @@ func Login(ctx context.Context, pool *pgxpool.Pool, email, password string) (sta
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		if lockedUntil != nil && lockedUntil.After(now) {
-			result = &apperr.Error{Code: apperr.TooMany, Message: "auth.locked", Args: map[string]any{"Minutes": int(time.Until(*lockedUntil).Minutes()) + 1}}
-			return audit.Record(ctx, tx, "auth.login_refused_locked", "staff", id, nil, map[string]any{"email": email})
-		}
 		ok, err := argon2id.ComparePasswordAndHash(password, hash)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			failed++
-			if failed >= LockAfter {
-				_, err = tx.Exec(ctx, `UPDATE staff SET failed_logins = 0, locked_until = $2 WHERE id = $1`, id, now.Add(LockFor))
-				result = &apperr.Error{Code: apperr.TooMany, Message: "auth.locked", Args: map[string]any{"Minutes": int(LockFor.Minutes())}}
-				if err == nil {
-					err = audit.Record(ctx, tx, "auth.locked", "staff", id, nil, map[string]any{"email": email, "until": now.Add(LockFor)})
-				}
-				return err
-			}
-			if _, err = tx.Exec(ctx, `UPDATE staff SET failed_logins = $2 WHERE id = $1`, id, failed); err != nil {
-				return err
-			}
 			result = apperr.New(apperr.Unauthorized, "auth.bad_credentials")
-			return audit.Record(ctx, tx, "auth.login_failed", "staff", id, nil, map[string]any{"email": email, "failures": failed})
+			return audit.Record(ctx, tx, "auth.login_failed", "staff", id, nil, map[string]any{"email": email})
 		}
 		if !active {
 			result = apperr.New(apperr.Forbidden, "auth.inactive")
 			return audit.Record(ctx, tx, "auth.login_refused_inactive", "staff", id, nil, map[string]any{"email": email})
 		}
-		if _, err := tx.Exec(ctx, `UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`, id); err != nil {
-			return err
-		}
-		if s, err = staff.ByID(ctx, tx, id); err != nil {
-			return err
-		}
-		// The actor is not in ctx yet: name them explicitly.
-		return audit.Record(actor.With(ctx, &actor.Actor{ID: id, Email: email, IP: ipOf(ctx), RequestID: requestIDOf(ctx)}), tx, "auth.login", "staff", id, nil, nil)
+		s, err = staff.ByID(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return staff.Staff{}, err
 	}
 	return s, result
+}
+
+// recordLogin notes a completed log-in (after the second factor, when there is one).
+func recordLogin(ctx context.Context, pool *pgxpool.Pool, st staff.Staff, method string) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = now() WHERE id = $1`, st.ID); err != nil {
+			return err
+		}
+		// The actor is not in ctx yet: name them explicitly.
+		a := &actor.Actor{ID: st.ID, Email: st.Email, IP: ipOf(ctx), RequestID: requestIDOf(ctx)}
+		var after map[string]any
+		if method != "" {
+			after = map[string]any{"second_factor": method}
+		}
+		return audit.Record(actor.With(ctx, a), tx, "auth.login", "staff", st.ID, nil, after)
+	})
 }
 
 // Session returns the request's session, loading it once per request.
@@ -140,16 +146,42 @@ func (s *Service) SessionID(c *fiber.Ctx) string {
 			return "" // a state change without a session cannot carry a valid token
 		}
 		sess.SetExpiry(30 * time.Minute)
-		if err := sess.Save(); err != nil {
+		if err := s.save(c, sess); err != nil {
 			return ""
 		}
-		// Save releases the session; load it again for the rest of the request.
-		c.Locals(localSess, nil)
 		if sess, err = s.Session(c); err != nil {
 			return ""
 		}
 	}
 	return sess.ID()
+}
+
+// save writes the session. Fiber v2's Save hands the session object back to a pool (its id and
+// data are wiped, and another request may take it), so the request forgets it first and loads it
+// again if it needs it later: every write goes through here, so no check after a write (the CSRF
+// token's session id, above all) reads a released session.
+func (s *Service) save(c *fiber.Ctx, sess *session.Session) error {
+	c.Locals(localSess, nil)
+	return sess.Save()
+}
+
+// validSessionID: the ids this portal hands out are UUIDs. Anything else in the cookie (a
+// forged, truncated or non-UTF-8 value) is dropped before it reaches the session storage.
+func validSessionID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if ch != '-' {
+				return false
+			}
+		} else if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // SessionTTL is how long a staff session lasts without activity.
@@ -159,8 +191,11 @@ const SessionTTL = 12 * time.Hour
 // field view, into the request context. Anonymous requests get the session's or default language.
 func (s *Service) Load(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	base := &actor.Actor{IP: c.IP(), RequestID: requestID(c)}
+	base := &actor.Actor{IP: utils.CopyString(c.IP()), RequestID: requestID(c)}
 	ctx = actor.With(ctx, base)
+	if id := c.Cookies(cookieName); id != "" && !validSessionID(id) {
+		c.Request().Header.DelCookie(cookieName)
+	}
 	sess, err := s.Session(c)
 	if err != nil {
 		return err
@@ -171,21 +206,26 @@ func (s *Service) Load(c *fiber.Ctx) error {
 	}
 	if id, ok := sess.Get(keyStaffID).(int64); ok {
 		st, err := staff.ByID(ctx, s.Pool, id)
+		epoch, _ := sess.Get(keyEpoch).(int)
 		switch {
-		case err == nil && st.Active:
+		case err == nil && st.Active && epoch == st.SessionEpoch:
 			view, err := rbac.LoadView(ctx, s.Pool, st.ID)
 			if err != nil {
 				return err
 			}
 			a := &actor.Actor{ID: st.ID, Email: st.Email, Name: st.Name, Lang: st.Lang, Roles: st.Roles,
-				IP: base.IP, RequestID: base.RequestID, View: view, MustChangePassword: st.MustChangePassword}
+				IP: base.IP, RequestID: base.RequestID, View: view, MustChangePassword: st.MustChangePassword,
+				MustEnrolTwoFactor: st.RequireTwoFactor && !st.TwoFactor}
 			ctx = actor.With(ctx, a)
 			c.Locals(web.LocalActor, a)
+			c.Locals(localStaff, st)
 			lang = st.Lang
-			s.touch(sess)
+			s.touch(c, sess)
 		case err == nil || apperr.CodeOf(err) == apperr.NotFound:
-			// Deactivated or removed while logged in: the session ends here.
+			// Deactivated, removed, or their sessions ended (password changed elsewhere, reset by an
+			// administrator): this session ends here.
 			_ = sess.Destroy()
+			c.Locals(localSess, nil)
 		default:
 			return err
 		}
@@ -194,21 +234,24 @@ func (s *Service) Load(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// touch slides the session's expiry, writing it at most every ten minutes rather than per request.
-func (s *Service) touch(sess *session.Session) {
+// touch slides the session's expiry, writing it at most every TouchEvery rather than per request.
+// The write keeps the session's id, so a token on a page loaded before it stays good.
+func (s *Service) touch(c *fiber.Ctx, sess *session.Session) {
 	last, _ := sess.Get(keyTouched).(int64)
-	if time.Since(time.Unix(last, 0)) < 10*time.Minute {
+	now := s.now()
+	if now.Sub(time.Unix(last, 0)) < TouchEvery {
 		return
 	}
-	sess.Set(keyTouched, time.Now().Unix())
+	sess.Set(keyTouched, now.Unix())
 	sess.SetExpiry(SessionTTL)
-	if err := sess.Save(); err != nil {
+	if err := s.save(c, sess); err != nil {
 		s.Log.Warn("session touch", "err", err)
 	}
 }
 
 // Start begins a logged-in session under a new id (so a planted session id is worthless).
-func (s *Service) Start(c *fiber.Ctx, st staff.Staff) error {
+// verified tells whether a second factor was just checked.
+func (s *Service) Start(c *fiber.Ctx, st staff.Staff, verified bool) error {
 	sess, err := s.Session(c)
 	if err != nil {
 		return err
@@ -216,12 +259,19 @@ func (s *Service) Start(c *fiber.Ctx, st staff.Staff) error {
 	if err := sess.Regenerate(); err != nil {
 		return err
 	}
+	for _, k := range []string{keyPending, keyPendingAt, keyPendingTries, keyVerified} {
+		sess.Delete(k)
+	}
+	now := s.now().Unix()
 	sess.Set(keyStaffID, st.ID)
 	sess.Set(keyLang, st.Lang)
-	sess.Set(keyTouched, time.Now().Unix())
+	sess.Set(keyTouched, now)
+	sess.Set(keyEpoch, st.SessionEpoch)
+	if verified {
+		sess.Set(keyVerified, now)
+	}
 	sess.SetExpiry(SessionTTL)
-	c.Locals(localSess, nil)
-	return sess.Save()
+	return s.save(c, sess)
 }
 
 // End destroys the session.
@@ -241,9 +291,29 @@ func (s *Service) SetSessionLang(c *fiber.Ctx, lang string) error {
 		return err
 	}
 	sess.Set(keyLang, lang)
-	c.Locals(localSess, nil)
-	return sess.Save()
+	return s.save(c, sess)
 }
+
+// update changes the request's session and writes it.
+func (s *Service) update(c *fiber.Ctx, change func(sess *session.Session)) error {
+	sess, err := s.Session(c)
+	if err != nil {
+		return err
+	}
+	change(sess)
+	return s.save(c, sess)
+}
+
+// staffOf is the logged-in member's record as Load read it.
+func staffOf(c *fiber.Ctx) (staff.Staff, bool) {
+	st, ok := c.Locals(localStaff).(staff.Staff)
+	return st, ok
+}
+
+const (
+	cookieName = "postdesk_session"
+	localStaff = "auth.staff"
+)
 
 func ipOf(ctx context.Context) string {
 	if a := actor.From(ctx); a != nil {

@@ -2,7 +2,6 @@ package staff
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -18,7 +17,7 @@ type Handlers struct {
 	Pool *pgxpool.Pool
 }
 
-// List shows every staff member.
+// List shows every staff member, and which groups require two factors.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	list, err := List(web.Ctx(c), h.Pool)
 	if err != nil {
@@ -28,7 +27,40 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 	for i, s := range list {
 		rows[i] = row(s)
 	}
-	return web.Render(c, fiber.StatusOK, web.T(c, "nav.staff"), staffv.List(rows))
+	groups, err := TwoFactorGroups(web.Ctx(c), h.Pool)
+	if err != nil {
+		return err
+	}
+	tf := make([]staffv.GroupOption, len(groups))
+	for i, g := range groups {
+		tf[i] = staffv.GroupOption{ID: g.ID, Name: g.Name, Checked: g.Required}
+	}
+	return web.Render(c, fiber.StatusOK, web.T(c, "nav.staff"), staffv.List(rows, tf))
+}
+
+// SaveTwoFactorGroups sets which groups require two factors.
+func (h *Handlers) SaveTwoFactorGroups(c *fiber.Ctx) error {
+	ctx := web.Ctx(c)
+	ids := formIDs(c, "group")
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return SetTwoFactorGroups(ctx, tx, ids) }); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "common.saved")
+	return web.Redirect(c, "/admin/staff")
+}
+
+// ResetTwoFactor removes a member's two-factor enrolment (a lost phone).
+func (h *Handlers) ResetTwoFactor(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := web.Ctx(c)
+	if err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return ResetTwoFactor(ctx, tx, id) }); err != nil {
+		return err
+	}
+	web.Toast(c, "success", "staff.two_factor_reset_done")
+	return web.Redirect(c, "/admin/staff/"+strconv.FormatInt(id, 10))
 }
 
 // NewForm shows the form for a new staff account.
@@ -43,12 +75,20 @@ func (h *Handlers) NewForm(c *fiber.Ctx) error {
 // Create adds a staff account.
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	ctx := web.Ctx(c)
-	n := New{Email: c.FormValue("email"), Name: c.FormValue("name"), Lang: c.FormValue("lang"), Password: c.FormValue("password"), GroupIDs: formIDs(c, "group")}
+	// The administrator chose the password, so the member replaces it at the first log-in.
+	n := New{Email: c.FormValue("email"), Name: c.FormValue("name"), Lang: c.FormValue("lang"), Password: c.FormValue("password"),
+		GroupIDs: formIDs(c, "group"), MustChange: true}
 	var id ID
-	err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) (err error) {
-		id, err = Create(ctx, tx, n)
-		return err
-	})
+	err := n.Validate()
+	if err == nil {
+		err = ValidatePassword(n.Password, n.Email, n.Name)
+	}
+	if err == nil {
+		err = pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) (err error) {
+			id, err = Create(ctx, tx, n)
+			return err
+		})
+	}
 	if e, ok := err.(*apperr.Error); ok && e.Field != "" {
 		groups, gerr := groupOptions(c, h.Pool)
 		if gerr != nil {
@@ -160,7 +200,7 @@ func (h *Handlers) ResetPassword(c *fiber.Ctx) error {
 
 func row(s Staff) staffv.Row {
 	return staffv.Row{ID: s.ID, Email: s.Email, Name: s.Name, Lang: s.Lang, Active: s.Active, Groups: s.Groups,
-		Locked: s.LockedUntil != nil && s.LockedUntil.After(timeNow()), LastLogin: s.LastLoginAt}
+		LastLogin: s.LastLoginAt, TwoFactor: s.TwoFactor}
 }
 
 func groupOptions(c *fiber.Ctx, pool *pgxpool.Pool) ([]staffv.GroupOption, error) {
@@ -184,5 +224,3 @@ func formIDs(c *fiber.Ctx, name string) []int64 {
 	}
 	return ids
 }
-
-var timeNow = time.Now

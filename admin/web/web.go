@@ -235,4 +235,7 @@ type Route struct {
 	Handler fiber.Handler
 	// Before runs ahead of the permission check (the log-in rate limiter).
 	Before fiber.Handler
+	// FreshCode: a sensitive action that asks for a fresh second-factor code when a group of the
+	// member requires two factors (auth.Service.FreshCode).
+	FreshCode bool
 }

@@ -40,7 +40,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "GET", Path: "/finance/payouts/new", Perm: rbac.PayoutsRequest, Handler: h.New},
 		{Method: "POST", Path: "/finance/payouts", Perm: rbac.PayoutsRequest, Handler: h.Create},
 		{Method: "GET", Path: "/finance/payouts/:id<int>", Perm: rbac.PayoutsRead, Handler: h.Show},
-		{Method: "POST", Path: "/finance/payouts/:id<int>/approve", Perm: rbac.PayoutsApprove, Handler: h.Approve},
+		{Method: "POST", Path: "/finance/payouts/:id<int>/approve", Perm: rbac.PayoutsApprove, Handler: h.Approve, FreshCode: true},
 		{Method: "POST", Path: "/finance/payouts/:id<int>/refuse", Perm: rbac.PayoutsApprove, Handler: h.Refuse},
 		{Method: "POST", Path: "/finance/payouts/:id<int>/recheck", Perm: rbac.PayoutsApprove, Handler: h.Recheck},
 	}
