@@ -16,7 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/reconv"
@@ -68,7 +68,7 @@ func (h *Handlers) loc() *time.Location {
 	return h.Loc
 }
 
-func (h *Handlers) money(n int64) string { return pdfdoc.FormatMinor(n, h.Currency) }
+func (h *Handlers) amount(c *fiber.Ctx, n int64) string { return money.Show(web.Ctx(c), n, h.Currency) }
 
 func periodView(p Period) reconv.Period {
 	return reconv.Period{ID: p.ID, StartsAt: p.StartsAt, EndsAt: p.EndsAt, State: p.State, Basis: string(p.Basis), Closed: p.Closed()}
@@ -186,7 +186,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 			return err
 		}
 		for _, k := range Kinds {
-			s.Outcomes = append(s.Outcomes, reconv.Outcome{Kind: string(k), Count: sum.Count[k], Gateway: h.money(sum.Gateway[k]), Ledger: h.money(sum.Ledger[k])})
+			s.Outcomes = append(s.Outcomes, reconv.Outcome{Kind: string(k), Count: sum.Count[k], Gateway: h.amount(c, sum.Gateway[k]), Ledger: h.amount(c, sum.Ledger[k])})
 		}
 		s.Matched, s.Total, s.Unresolved = sum.Count[Matched], sum.Total, sum.Unresolved
 		s.Exceptions = sum.Total - sum.Count[Matched]
@@ -206,7 +206,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 			return err
 		}
 		for _, r := range list {
-			s.Results = append(s.Results, h.resultView(r))
+			s.Results = append(s.Results, h.resultView(c, r))
 		}
 		if next != 0 {
 			q := url.Values{"after": {strconv.FormatInt(next, 10)}}
@@ -219,17 +219,17 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 	return web.Render(c, status, web.T(c, "recon.ui.period"), reconv.ShowPage(s))
 }
 
-func (h *Handlers) resultView(r Result) reconv.Result {
+func (h *Handlers) resultView(c *fiber.Ctx, r Result) reconv.Result {
 	v := reconv.Result{ID: r.ID, Kind: string(r.Kind), Reference: r.Reference, At: r.At, Resolution: r.Resolution, Note: r.Note,
 		ResolvedBy: r.ResolvedByName, Exception: r.Exception()}
 	if r.Transfer != nil {
 		v.Transfer = strconv.FormatInt(*r.Transfer, 10)
 	}
 	if r.GatewayAmount != nil {
-		v.Gateway = h.money(*r.GatewayAmount)
+		v.Gateway = h.amount(c, *r.GatewayAmount)
 	}
 	if r.LedgerAmount != nil {
-		v.Ledger = h.money(*r.LedgerAmount)
+		v.Ledger = h.amount(c, *r.LedgerAmount)
 	}
 	if r.Correcting != nil {
 		v.Correcting = strconv.FormatInt(*r.Correcting, 10)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/finance/recon"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 func upload(t *testing.T, c *admintest.Client, path, name, content string) admintest.Response {
@@ -79,6 +80,7 @@ func TestReconciliationPages(t *testing.T) {
 	require.Contains(t, r.Body, "Matched: 0, exceptions: 2")
 	require.Regexp(t, `data-kind="missing_in_ledger"><th scope="row">Missing in the ledger</th><td class="num">2</td>`, r.Body)
 	require.Contains(t, r.Body, "GW-2")
+	require.Contains(t, r.Body, money.Format(250_25, "UAH", "en"), "amounts in the reader's language with the currency")
 
 	// Matching again gives the same outcomes on a new statement.
 	r = c.PostForm(period+"/match", nil)
