@@ -116,7 +116,14 @@ func Move(ctx context.Context, pool orders.Beginner, number string, m orders.Mov
 			return err
 		}
 		row, ok := find(action, o.Status)
-		if !ok || row.Who == "" || row.To != m.To {
+		if !ok || row.Who == "" {
+			return refused(o.Status, m.To)
+		}
+		if row.To == inModeration && row.To != m.To { // the client's cancellation after pickup
+			_, err := openTx(ctx, tx, o, action, "client_cancel_after_pickup", note, now)
+			return err
+		}
+		if row.To != m.To {
 			return refused(o.Status, m.To)
 		}
 		previous := o.Courier
@@ -138,6 +145,13 @@ func Move(ctx context.Context, pool orders.Beginner, number string, m orders.Mov
 		}
 		return notifyParties(ctx, tx, o.ID, previous, "order_status", map[string]any{"status": string(row.To)})
 	})
+}
+
+// Cancel is the client's cancellation (the API's, or support's on the client's call), by the
+// rule book: before a deal with no fee, after a deal with the 20 % penalty, after pickup into
+// moderation with a client_cancel_after_pickup case.
+func Cancel(ctx context.Context, pool orders.Beginner, number, note string, now time.Time) error {
+	return Move(ctx, pool, number, orders.MoveRequest{To: cancelled, Note: note}, now)
 }
 
 // actionOf reads what staff asked for: the target status, and for deal whether it is a change of

@@ -158,6 +158,20 @@ func TestClientCancels(t *testing.T) {
 	require.NoError(t, f.move(b.Number, orders.Cancelled, 0))
 	require.Equal(t, ledger.UserBalances{Available: money - penalty}, f.balances(client))
 	require.Equal(t, ledger.UserBalances{Available: money}, f.balances(courier))
+
+	// After pickup the client's cancellation sends the order to moderation with its case; the
+	// money waits for the item to come back.
+	c, err := lifecycle.Create(f.ctx, f.pool, f.input(client), f.now)
+	require.NoError(t, err)
+	require.NoError(t, f.move(c.Number, orders.Deal, courier))
+	require.NoError(t, f.move(c.Number, orders.PickedUp, 0))
+	require.NoError(t, lifecycle.Cancel(f.ctx, f.pool, c.Number, "клієнт передумав", f.now))
+	var reason, status string
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT c.reason, o.status FROM moderation_cases c JOIN orders o ON o.id = c.order_id
+		WHERE o.number = $1 AND c.state = 'open'`, c.Number).Scan(&reason, &status))
+	require.Equal(t, "client_cancel_after_pickup", reason)
+	require.Equal(t, "in_moderation", status)
+	require.Equal(t, ledger.UserBalances{Available: money - declared - cost, Deposit: declared + cost}, f.balances(courier))
 }
 
 // The orders page offers the table's moves and nothing out of moderation; every status the table

@@ -72,8 +72,10 @@ var Table = []Row{
 	{ClientCancel, created, cancelled, rbac.OrdersEdit, "client cancels before a deal: hold released; no fee", settle.ClientCancel},
 	{ClientCancel, deal, cancelled, rbac.OrdersEdit, "client cancels after a deal, before pickup: hold released; 20 % of C client → " +
 		"platform (may go negative); deposit released", settle.ClientCancel},
-	// A cancellation after pickup, a courier's cancellation, a weight dispute, a late complaint:
-	// a case opens and the money waits for its decision.
+	{ClientCancel, pickedUp, inModeration, rbac.OrdersEdit, "client cancels after pickup: the order goes to moderation " +
+		"(a client_cancel_after_pickup case); the courier returns the item and the decision settles", nil},
+	// A courier's cancellation, a weight dispute, a late complaint: a case opens and the money waits
+	// for its decision.
 	{Moderate, created, inModeration, rbac.OrdersEdit, "a case opens; no money moves until it is decided", nil},
 	{Moderate, deal, inModeration, rbac.OrdersEdit, "a case opens; no money moves until it is decided", nil},
 	{Moderate, pickedUp, inModeration, rbac.OrdersEdit, "a case opens; no money moves until it is decided", nil},

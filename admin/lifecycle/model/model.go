@@ -234,6 +234,8 @@ func (m *Model) Move(number, to string, courier int64) error {
 	case to == "cancelled" && o.Status == "created":
 		m.releaseClient(o)
 		o.Status = "cancelled"
+	case to == "cancelled" && o.Status == "picked_up":
+		return m.Open(number, "client_cancel_after_pickup")
 	case to == "cancelled" && o.Status == "deal":
 		m.releaseClient(o)
 		m.releaseDeposit(o)
