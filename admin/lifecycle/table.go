@@ -88,6 +88,14 @@ var Table = []Row{
 	{Overdue, pickedUp, inModeration, "", "not delivered 24 h after the expected time: the order goes to moderation automatically", nil},
 }
 
+// Two more entry points touch orders without a row here, by design:
+//   - the Excel import (admin/orders/imports.go) writes orders in created, as Place does but without
+//     the client's hold: the Accept row places it first (settle.Accept), so an imported order's money
+//     starts at its deal;
+//   - complaint decisions (admin/complaints) move money between accounts — a refund from the
+//     respondent to the complainant, a compensation from the platform, a penalty to the platform —
+//     and never an order's status or its holds, so they are allowed whatever state the order is in.
+
 // ReasonsFrom are the reasons a case may open for, by where the order is: a cancellation after
 // pickup needs a pickup, a courier's cancellation a courier.
 var ReasonsFrom = map[string][]orders.Status{
