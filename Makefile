@@ -48,6 +48,7 @@ test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v npx >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -56,6 +57,10 @@ test-deps:
 	    echo "Tests need:$$missing. Install with: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+	@npx -y $(REDOCLY) --version >/dev/null 2>&1 || { echo 'could not install $(REDOCLY) from npm (the API description lint test needs it)'; exit 1; }
+
+# The OpenAPI linter the API test runs (admin/api/lint_test.go names the same version).
+REDOCLY := @redocly/cli@2.77.0
 
 # Benchmarks (figures go into the issue notes). Large data sets are made inside the benchmarks.
 bench: build

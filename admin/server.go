@@ -33,6 +33,7 @@ import (
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance"
 	"github.com/postdesk/postdesk/admin/finance/financeweb"
 	"github.com/postdesk/postdesk/admin/groups"
@@ -41,6 +42,7 @@ import (
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/admin/webhooks"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/static"
@@ -123,10 +125,16 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", s.ready)
 	// The platform API authenticates by key, not session: it is mounted ahead of sessions and CSRF.
-	apiHandlers := &api.Handlers{Pool: d.Pool}
+	apiHandlers := &api.Handlers{Pool: d.Pool, Orders: api.OrderLifecycle{Pool: d.Pool}, Loc: d.Config.TZ, Currency: d.Config.Currency}
 	if d.River != nil {
 		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River}
+		apiHandlers.Jobs = d.River
 	}
+	apiFiles, err := files.Open(ctx, d.Pool, d.Config.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	apiHandlers.Files = apiFiles
 	app.Use("/api/", web.CleanInput)
 	api.Mount(app, apiHandlers)
 
@@ -228,6 +236,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, webhooks.Routes(&webhooks.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Jobs: webhooksJobs(d.River)})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: finance.JobsOf(d.River)})...)
@@ -317,6 +326,7 @@ var Nav = []struct {
 	{"nav.reconciliation", "/finance/reconciliation", rbac.ReconRead},
 	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},
+	{"nav.webhooks", "/webhooks", rbac.NotificationsRead},
 	{"nav.apikeys", "/apikeys", rbac.APIKeysRead},
 	{"nav.staff", "/admin/staff", rbac.StaffManage},
 	{"nav.groups", "/admin/groups", rbac.GroupsManage},
@@ -367,4 +377,12 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		s.deps.Log.Log(c.UserContext(), level, "http", attrs...)
 	}
 	return err
+}
+
+// webhooksJobs is the River client for resending webhooks (nil without one: resend answers an error).
+func webhooksJobs(c *jobs.Client) webhooks.Inserter {
+	if c == nil {
+		return nil
+	}
+	return c
 }

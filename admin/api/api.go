@@ -21,7 +21,9 @@ import (
 	"github.com/postdesk/postdesk/admin/apikeys"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/complaints"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/admin/webhooks"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -39,6 +41,39 @@ type Registrar interface {
 type Handlers struct {
 	Pool       *pgxpool.Pool
 	Complaints Registrar // nil: POST /api/v1/complaints answers 501
+	// Orders enters and cancels orders through the order lifecycle (the same entry points as the
+	// orders desk); nil: those operations answer 501.
+	Orders Lifecycle
+	// Files and Jobs make documents in the background (the desks' River jobs and file store);
+	// nil: larger batches answer 501.
+	Files *files.Store
+	Jobs  files.Inserter
+	// Webhooks says which receiver URLs are allowed (https; the loopback over http in tests).
+	Webhooks webhooks.Policy
+	Loc      *time.Location
+	Currency string
+	Now      func() time.Time
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handlers) zone() *time.Location {
+	if h.Loc == nil {
+		return time.UTC
+	}
+	return h.Loc
+}
+
+func (h *Handlers) currency() string {
+	if h.Currency == "" {
+		return "UAH"
+	}
+	return h.Currency
 }
 
 // Route is one API route with the scope its key needs ("" for none).
@@ -47,21 +82,46 @@ type Route struct {
 	Handler             fiber.Handler
 }
 
-// Routes lists the API (the OpenAPI test checks the description against it).
+// Routes lists the API (the contract test checks the description against it).
 func (h *Handlers) Routes() []Route {
 	return []Route{
 		{"GET", "/api/v1/openapi.json", "", h.openAPI},
+		{"POST", "/api/v1/orders", apikeys.OrdersWrite, h.CreateOrder},
+		{"GET", "/api/v1/orders", apikeys.OrdersRead, h.ListOrders},
 		{"GET", "/api/v1/orders/:number", apikeys.OrdersRead, h.Order},
+		{"POST", "/api/v1/orders/:number/cancel", apikeys.OrdersWrite, h.CancelOrder},
+		{"GET", "/api/v1/orders/:number/waybill", apikeys.OrdersRead, h.Label},
+		{"POST", "/api/v1/waybills", apikeys.OrdersRead, h.Waybills},
+		{"POST", "/api/v1/handover-acts", apikeys.OrdersRead, h.HandoverAct},
+		{"GET", "/api/v1/jobs/:id", "", h.Job},
+		{"GET", "/api/v1/jobs/:id/file", "", h.JobFile},
+		{"GET", "/api/v1/statement", apikeys.FinanceRead, h.Statement},
+		{"POST", "/api/v1/statement/act", apikeys.FinanceRead, h.StatementAct},
 		{"POST", "/api/v1/complaints", apikeys.ComplaintsWrite, h.Complaint},
+		{"GET", "/api/v1/complaints", apikeys.ComplaintsRead, h.ListComplaints},
+		{"GET", "/api/v1/complaints/:number", apikeys.ComplaintsRead, h.GetComplaint},
+		{"GET", "/api/v1/webhooks", apikeys.WebhooksManage, h.ListWebhooks},
+		{"POST", "/api/v1/webhooks", apikeys.WebhooksManage, h.CreateWebhook},
+		{"GET", "/api/v1/webhooks/:id", apikeys.WebhooksManage, h.GetWebhook},
+		{"DELETE", "/api/v1/webhooks/:id", apikeys.WebhooksManage, h.DeleteWebhook},
+		{"POST", "/api/v1/webhooks/:id/rotate", apikeys.WebhooksManage, h.RotateWebhook},
 	}
 }
+
+// anyKey marks routes any valid key may call (a job's status and file: the job belongs to the
+// client, whatever key asked for it).
+const anyKey = "*"
 
 // Mount registers the API on app. Call it before the session middleware.
 func Mount(app *fiber.App, h *Handlers) {
 	for _, r := range h.Routes() {
 		handlers := []fiber.Handler{}
-		if r.Scope != "" {
-			handlers = append(handlers, h.auth(r.Scope))
+		if r.Path != "/api/v1/openapi.json" {
+			scope := r.Scope
+			if scope == "" {
+				scope = anyKey
+			}
+			handlers = append(handlers, h.auth(scope))
 		}
 		app.Add(r.Method, r.Path, append(handlers, r.Handler)...)
 	}
@@ -117,14 +177,9 @@ func (h *Handlers) auth(scope string) fiber.Handler {
 			return fail(c, err)
 		}
 		if err := accounts.CheckFunction(c.UserContext(), h.Pool, p.AccountID, accounts.FnAPI); err != nil {
-			if accounts.IsBlocked(err) {
-				var e *apperr.Error
-				errors.As(err, &e)
-				e.Code = apperr.Forbidden
-			}
-			return fail(c, err)
+			return failBlock(c, err)
 		}
-		if !p.Has(scope) {
+		if scope != anyKey && !p.Has(scope) {
 			return fail(c, apperr.New(apperr.Forbidden, "api.scope_missing"))
 		}
 		c.Locals(localKey, p)
@@ -169,7 +224,30 @@ func fail(c *fiber.Ctx, err error) error {
 }
 
 func (h *Handlers) openAPI(c *fiber.Ctx) error {
+	if c.Get(fiber.HeaderAccept) != "" && c.Accepts(fiber.MIMEApplicationJSON) == "" {
+		c.SetUserContext(i18n.WithLang(c.UserContext(), "en"))
+		return c.Status(fiber.StatusNotAcceptable).JSON(errBody(c, "not_acceptable", "api.json_only"))
+	}
 	c.Set("Content-Type", "application/json")
 	c.Set("Cache-Control", "public, max-age=300")
 	return c.Send(OpenAPI)
+}
+
+// failOr answers a user error as JSON and passes an internal one to the error handler.
+func failOr(c *fiber.Ctx, err error) error {
+	if apperr.CodeOf(err) == apperr.Internal {
+		return err
+	}
+	return fail(c, err)
+}
+
+// failBlock answers a block of the client (the whole account, or the function asked for) with 403.
+func failBlock(c *fiber.Ctx, err error) error {
+	if accounts.IsBlocked(err) || apperr.MessageOf(err) == "accounts.deleted_refused" {
+		var e *apperr.Error
+		if errors.As(err, &e) {
+			e.Code = apperr.Forbidden
+		}
+	}
+	return failOr(c, err)
 }

@@ -268,7 +268,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		require.Contains(t, paths, p)
 		require.Contains(t, paths[p], strings.ToLower(r.Method), "%s %s", r.Method, p)
 	}
-	require.Len(t, paths, len((&api.Handlers{}).Routes()), "no undocumented or stale paths")
+	unique := map[string]bool{}
+	for _, r := range (&api.Handlers{}).Routes() {
+		unique[r.Path] = true
+	}
+	require.Len(t, paths, len(unique), "no undocumented or stale paths")
 }
 
 // An address that keeps presenting bad keys is refused altogether, good key or not, until its

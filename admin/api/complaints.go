@@ -3,7 +3,11 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -79,4 +83,94 @@ func errBody(c *fiber.Ctx, code, msg string) ErrorBody {
 	b.Error.Code = apperr.Code(code)
 	b.Error.Message = i18n.T(c.UserContext(), msg)
 	return b
+}
+
+// ComplaintSummary is a complaint the client filed, with its deadline and state.
+type ComplaintSummary struct {
+	ID          int64      `json:"id"`
+	Number      string     `json:"number"`
+	State       string     `json:"state"`
+	Source      string     `json:"source"`
+	OrderRef    string     `json:"order_ref"`
+	Respondent  string     `json:"respondent_login"`
+	ReceivedAt  time.Time  `json:"received_at"`
+	Deadline    time.Time  `json:"deadline"`
+	Extended    bool       `json:"extended"`
+	DecidedAt   *time.Time `json:"decided_at"`
+	Outcome     *string    `json:"outcome"`
+	Withdrawn   bool       `json:"withdrawn"`
+	DuplicateOf *int64     `json:"duplicate_of"`
+}
+
+// ComplaintPage is GET /api/v1/complaints.
+type ComplaintPage struct {
+	Complaints []ComplaintSummary `json:"complaints"`
+	NextCursor string             `json:"next_cursor"`
+}
+
+const complaintCols = `id, number, state, source, order_ref, respondent_login, received_at, decision_due, extended, decided_at, outcome,
+	state = 'withdrawn', duplicate_of`
+
+func scanComplaint(row pgx.CollectableRow) (ComplaintSummary, error) {
+	var s ComplaintSummary
+	err := row.Scan(&s.ID, &s.Number, &s.State, &s.Source, &s.OrderRef, &s.Respondent, &s.ReceivedAt, &s.Deadline, &s.Extended,
+		&s.DecidedAt, &s.Outcome, &s.Withdrawn, &s.DuplicateOf)
+	s.ReceivedAt, s.Deadline = s.ReceivedAt.UTC(), s.Deadline.UTC()
+	return s, err
+}
+
+// ListComplaints lists the complaints the client filed, newest first, by keyset cursor. Drafts
+// (mail intake not yet completed by staff) are the platform's work in progress and are left out.
+func (h *Handlers) ListComplaints(c *fiber.Ctx) error {
+	limit := 50
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return fail(c, apperr.InvalidField("limit", "api.bad_limit"))
+		}
+		limit = n
+	}
+	var before int64 = math.MaxInt64
+	if s := c.Query("cursor"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return fail(c, apperr.InvalidField("cursor", "api.bad_cursor"))
+		}
+		before = n
+	}
+	rows, err := h.Pool.Query(c.UserContext(), `SELECT `+complaintCols+` FROM complaints
+		WHERE complainant_account_id = $1 AND state <> 'draft' AND id < $2 ORDER BY id DESC LIMIT $3`, principal(c).AccountID, before, limit+1)
+	if err != nil {
+		return err
+	}
+	list, err := pgx.CollectRows(rows, scanComplaint)
+	if err != nil {
+		return err
+	}
+	page := ComplaintPage{Complaints: list}
+	if len(list) > limit {
+		page.Complaints = list[:limit]
+		page.NextCursor = strconv.FormatInt(list[limit-1].ID, 10)
+	}
+	if page.Complaints == nil {
+		page.Complaints = []ComplaintSummary{}
+	}
+	return c.JSON(page)
+}
+
+// GetComplaint is one complaint the client filed, by its number; anyone else's is 404.
+func (h *Handlers) GetComplaint(c *fiber.Ctx) error {
+	rows, err := h.Pool.Query(c.UserContext(), `SELECT `+complaintCols+` FROM complaints
+		WHERE number = $1 AND complainant_account_id = $2 AND state <> 'draft'`, c.Params("number"), principal(c).AccountID)
+	if err != nil {
+		return err
+	}
+	s, err := pgx.CollectExactlyOneRow(rows, scanComplaint)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fail(c, apperr.New(apperr.NotFound, "api.complaint_not_found"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(s)
 }

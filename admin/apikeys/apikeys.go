@@ -25,12 +25,16 @@ import (
 
 // Scopes a key may carry: what the platform API lets it do.
 const (
-	OrdersRead      = "orders:read"
-	ComplaintsWrite = "complaints:write"
+	OrdersRead      = "orders:read"      // orders, their history, waybills and handover acts
+	OrdersWrite     = "orders:write"     // create and cancel orders
+	ComplaintsRead  = "complaints:read"  // the client's complaints with their deadlines
+	ComplaintsWrite = "complaints:write" // file complaints
+	FinanceRead     = "finance:read"     // the mutual-settlement statement and its act
+	WebhooksManage  = "webhooks:manage"  // register, rotate and remove webhook endpoints
 )
 
 // Scopes lists every scope.
-var Scopes = []string{OrdersRead, ComplaintsWrite}
+var Scopes = []string{OrdersRead, OrdersWrite, ComplaintsRead, ComplaintsWrite, FinanceRead, WebhooksManage}
 
 // DefaultRate is a new key's limit in requests per minute.
 const DefaultRate = 120

@@ -151,6 +151,7 @@ func (e *Env) RunWaybills(ctx context.Context, a WaybillsArgs) error {
 	if err != nil {
 		return e.fail(ctx, a.FileID, err)
 	}
+	list = onlyClient(a.JobBase, list)
 	if len(list) == 0 {
 		return e.fail(ctx, a.FileID, apperr.New(apperr.Invalid, "orders.nothing_to_print"))
 	}
@@ -205,6 +206,7 @@ func (e *Env) RunAct(ctx context.Context, a ActArgs) error {
 	if err != nil {
 		return e.fail(ctx, a.FileID, err)
 	}
+	list = onlyClient(a.JobBase, list)
 	if len(list) == 0 {
 		return e.fail(ctx, a.FileID, apperr.New(apperr.Invalid, "orders.act_empty"))
 	}

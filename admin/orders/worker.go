@@ -26,6 +26,8 @@ type JobBase struct {
 	FileID  int64  `json:"file_id"`
 	StaffID int64  `json:"staff_id"`
 	Lang    string `json:"lang"`
+	// ClientID, when set, is the business client who asked through the API (client_docs.go).
+	ClientID int64 `json:"client_id,omitempty"`
 }
 
 // FileRecord is the file the job fills.
@@ -34,6 +36,9 @@ func (b JobBase) FileRecord() int64 { return b.FileID }
 // asStaff is the context a job works in: the staff member's identity and field view, now (their
 // groups' rules may have changed since they asked), and their language.
 func (e *Env) asStaff(ctx context.Context, b JobBase) (context.Context, error) {
+	if b.ClientID != 0 {
+		return e.asClient(ctx, b), nil
+	}
 	a := &actor.Actor{ID: b.StaffID, Lang: b.Lang, View: rbac.View{}}
 	if err := e.Pool.QueryRow(ctx, `SELECT email, name FROM staff WHERE id = $1`, b.StaffID).Scan(&a.Email, &a.Name); err != nil {
 		return nil, err

@@ -1,0 +1,262 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/api"
+	"github.com/postdesk/postdesk/admin/apikeys"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
+)
+
+var topups atomic.Int64
+
+// fund brings money into the client's available balance through the gateway, as a top-up does.
+func fund(tb testing.TB, pool *pgxpool.Pool, account int64, amount int64) {
+	tb.Helper()
+	ctx := context.Background()
+	ua, err := ledger.EnsureUserAccounts(ctx, pool, ledger.UserID(account))
+	require.NoError(tb, err)
+	p, err := ledger.Platform(ctx, pool)
+	require.NoError(tb, err)
+	require.NoError(tb, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: fmt.Sprintf("api-test-topup:%d:%d", account, topups.Add(1)), Reason: "topup",
+			Legs: ledger.Move(p.GatewayClearing, ua.Available, ledger.Minor(amount))})
+		return err
+	}))
+}
+
+func newOrderBody(ref string) map[string]any {
+	return map[string]any{
+		"external_ref": ref,
+		"sender":       map[string]any{"name": "Shop", "phone": "+380501112233", "address": "Kyiv, Khreshchatyk 1"},
+		"recipient":    map[string]any{"name": "Olena", "phone": "+380671112233", "address": "Lviv, Rynok 1"},
+		"item":         "Books", "weight_grams": 1200, "declared_value": 50000,
+	}
+}
+
+// callH is call with extra request headers.
+func (e env) callH(method, path, key string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	r := requestBody(body)
+	req := httptest.NewRequest(method, path, r)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.Server.App.Test(req, -1)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, decode(e.t, resp.Header, raw)
+}
+
+func (e env) count(sql string, args ...any) int {
+	e.t.Helper()
+	var n int
+	require.NoError(e.t, e.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+// The same Idempotency-Key twice — one after the other, and ten at once — creates one order and
+// one hold; the answers all name that order; the key with another body is refused.
+func TestIdempotencyKeyCreatesOneOrderAndOneHold(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	client := e.account("client", true, "+380441100001")
+	fund(t, e.Pool, client, 1_000_000)
+	key := e.key(client, []string{apikeys.OrdersWrite, apikeys.OrdersRead}, 1000)
+
+	body := newOrderBody("")
+	status, hdr, first := e.callH("POST", "/api/v1/orders", key, body, map[string]string{"Idempotency-Key": "order-1"})
+	require.Equal(t, http.StatusCreated, status, first)
+	require.Equal(t, "created", first["status"])
+	require.NotZero(t, first["cost"])
+	require.Equal(t, "/api/v1/orders/"+first["number"].(string), hdr.Get("Location"))
+
+	status, hdr, again := e.callH("POST", "/api/v1/orders", key, body, map[string]string{"Idempotency-Key": "order-1"})
+	require.Equal(t, http.StatusCreated, status, again)
+	require.Equal(t, first["number"], again["number"])
+	require.Equal(t, "true", hdr.Get("Idempotent-Replayed"))
+
+	// Ten retries at once under a new key: still one order.
+	var wg sync.WaitGroup
+	numbers := make([]string, 10)
+	for i := range numbers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest("POST", "/api/v1/orders", requestBody(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Idempotency-Key", "order-2")
+			resp, err := e.Server.App.Test(req, -1)
+			if err == nil {
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					numbers[i] = string(raw[strings.Index(string(raw), `"number":"`)+10:][:10])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, n := range numbers {
+		require.Equal(t, numbers[0], n, "every retry answers with the same order")
+	}
+	require.Equal(t, 2, e.count(`SELECT count(*) FROM orders WHERE client_id = $1`, client))
+	require.Equal(t, 2, e.count(`SELECT count(*) FROM ledger_holds h JOIN ledger_accounts a ON a.id = h.source_account_id
+		WHERE a.owner_account_id = $1`, client), "one hold per order")
+
+	// The key with a different request is refused, and creates nothing.
+	other := newOrderBody("")
+	other["item"] = "Shoes"
+	status, _, b := e.callH("POST", "/api/v1/orders", key, other, map[string]string{"Idempotency-Key": "order-1"})
+	require.Equal(t, http.StatusConflict, status, b)
+	require.Equal(t, "conflict", b["error"].(map[string]any)["code"])
+	require.Equal(t, 2, e.count(`SELECT count(*) FROM orders WHERE client_id = $1`, client))
+
+	// A mistake is 422 with the field, under the request's own names; no order, no key kept.
+	bad := newOrderBody("")
+	bad["recipient"].(map[string]any)["phone"] = "12"
+	status, _, b = e.callH("POST", "/api/v1/orders", key, bad, map[string]string{"Idempotency-Key": "order-3"})
+	require.Equal(t, http.StatusUnprocessableEntity, status, b)
+	require.Contains(t, b["error"].(map[string]any)["fields"], "recipient.phone")
+	require.Equal(t, 0, e.count(`SELECT count(*) FROM api_idempotency WHERE key = 'order-3'`))
+}
+
+// Client A's key never reads, lists, cancels, prints or watches client B's orders.
+func TestOneClientNeverReachesAnother(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	a := e.account("client", true, "+380441100002")
+	b := e.account("client", true, "+380441100003")
+	fund(t, e.Pool, a, 1_000_000)
+	fund(t, e.Pool, b, 1_000_000)
+	all := []string{apikeys.OrdersRead, apikeys.OrdersWrite, apikeys.ComplaintsRead, apikeys.FinanceRead, apikeys.WebhooksManage}
+	keyA, keyB := e.key(a, all, 1000), e.key(b, all, 1000)
+
+	_, _, ordA := e.callH("POST", "/api/v1/orders", keyA, newOrderBody(""), nil)
+	status, _, ordB := e.callH("POST", "/api/v1/orders", keyB, newOrderBody(""), nil)
+	require.Equal(t, http.StatusCreated, status, ordB)
+	numB := ordB["number"].(string)
+
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/api/v1/orders/" + numB},
+		{"POST", "/api/v1/orders/" + numB + "/cancel"},
+		{"GET", "/api/v1/orders/" + numB + "/waybill"},
+	} {
+		status, _, body := e.callH(c.method, c.path, keyA, nil, nil)
+		require.Equal(t, http.StatusNotFound, status, "%s %s", c.method, c.path)
+		require.Equal(t, "not_found", body["error"].(map[string]any)["code"])
+	}
+	status, _, _ = e.callH("POST", "/api/v1/waybills", keyA, map[string]any{"numbers": []string{ordA["number"].(string), numB}}, nil)
+	require.Equal(t, http.StatusNotFound, status, "a batch with another client's order prints nothing")
+
+	status, _, list := e.callH("GET", "/api/v1/orders", keyA, nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	got := list["orders"].([]any)
+	require.Len(t, got, 1)
+	require.Equal(t, ordA["number"], got[0].(map[string]any)["number"])
+	require.Equal(t, "created", e.status(numB), "B's order was not cancelled")
+
+	// Webhooks: A's endpoint hears A's order change, never B's.
+	status, _, hook := e.callH("POST", "/api/v1/webhooks", keyA, map[string]any{"url": "https://a.example.com/hooks", "events": []string{"order.status_changed"}}, nil)
+	require.Equal(t, http.StatusCreated, status, hook)
+	status, _, _ = e.callH("POST", "/api/v1/orders/"+numB+"/cancel", keyB, nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	status, _, _ = e.callH("POST", "/api/v1/orders/"+ordA["number"].(string)+"/cancel", keyA, nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 1, e.count(`SELECT count(*) FROM webhook_deliveries`))
+	var cause, bodyText string
+	var account int64
+	require.NoError(t, e.Pool.QueryRow(context.Background(), `SELECT cause, body, account_id FROM webhook_deliveries`).Scan(&cause, &bodyText, &account))
+	require.Equal(t, a, account)
+	require.Equal(t, "order:"+ordA["number"].(string), cause)
+	require.NotContains(t, bodyText, numB)
+
+	// B cannot see, rotate or delete A's endpoint.
+	id := fmt.Sprint(int64(hook["id"].(float64)))
+	for _, m := range []string{"GET /api/v1/webhooks/" + id, "POST /api/v1/webhooks/" + id + "/rotate", "DELETE /api/v1/webhooks/" + id} {
+		method, path, _ := strings.Cut(m, " ")
+		status, _, _ := e.callH(method, path, keyB, nil, nil)
+		require.Equal(t, http.StatusNotFound, status, m)
+	}
+	status, _, list = e.callH("GET", "/api/v1/webhooks", keyB, nil, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Empty(t, list["webhooks"])
+}
+
+func (e env) status(number string) string {
+	var s string
+	require.NoError(e.t, e.Pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE number = $1`, number).Scan(&s))
+	return s
+}
+
+// A client whose API access (or whole account) is blocked gets 403 on every operation.
+func TestBlockedClientIsRefusedEverywhere(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	client := e.account("client", true, "+380441100004")
+	all := apikeys.Scopes
+	key := e.key(client, all, 10000)
+	for _, scope := range []string{"", "api"} {
+		if scope == "" {
+			_, err := e.Pool.Exec(context.Background(), `INSERT INTO account_blocks (account_id, functions, reason, created_by) VALUES ($1, '{}', 'system_threat', 1)`, client)
+			require.NoError(t, err)
+		} else {
+			_, err := e.Pool.Exec(context.Background(), `UPDATE account_blocks SET lifted_at = now(), lift_note = 't' WHERE account_id = $1`, client)
+			require.NoError(t, err)
+			_, err = e.Pool.Exec(context.Background(), `INSERT INTO account_blocks (account_id, functions, reason, created_by) VALUES ($1, '{api}', 'system_threat', 1)`, client)
+			require.NoError(t, err)
+		}
+		for _, r := range (&api.Handlers{}).Routes() {
+			if r.Path == "/api/v1/openapi.json" {
+				continue
+			}
+			path := strings.NewReplacer(":number", "PD00000001", ":id", "1").Replace(r.Path)
+			status, _, body := e.callH(r.Method, path, key, map[string]any{}, nil)
+			require.Equal(t, http.StatusForbidden, status, "%s %s (block %q): %v", r.Method, path, scope, body)
+			require.Equal(t, "forbidden", body["error"].(map[string]any)["code"])
+		}
+	}
+}
+
+func requestBody(body any) io.Reader {
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case string:
+		return strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		return bytes.NewReader(raw)
+	}
+}
+
+// decode reads a JSON answer (nil for another type, such as a PDF).
+func decode(tb testing.TB, hdr http.Header, raw []byte) map[string]any {
+	tb.Helper()
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") || len(raw) == 0 {
+		return nil
+	}
+	var out map[string]any
+	require.NoError(tb, json.Unmarshal(raw, &out), "JSON body: %s", raw)
+	return out
+}

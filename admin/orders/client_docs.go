@@ -1,0 +1,46 @@
+package orders
+
+import (
+	"context"
+	"io"
+	"strconv"
+
+	"github.com/postdesk/postdesk/admin/actor"
+	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/rbac"
+)
+
+// The platform API asks for the same documents as staff do, for a business client: a job whose
+// JobBase names the client (ClientID) acts as that client, who sees their own orders whole and
+// nothing of anyone else's.
+
+// asClient is the context of a job a client asked for through the API.
+func (e *Env) asClient(ctx context.Context, b JobBase) context.Context {
+	a := &actor.Actor{Email: "client:" + strconv.FormatInt(b.ClientID, 10), Lang: b.Lang, View: rbac.FullView()}
+	return i18n.WithLang(actor.With(ctx, a), b.Lang)
+}
+
+// onlyClient keeps the client's own orders when the job is a client's (all of them otherwise).
+func onlyClient(b JobBase, list []Order) []Order {
+	if b.ClientID == 0 {
+		return list
+	}
+	out := list[:0]
+	for _, o := range list {
+		if o.ClientID == b.ClientID {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// WriteWaybillsPDF writes the orders' waybills, perSheet to an A4 sheet, in lang: what the
+// waybills job writes, for callers that answer a small batch at once.
+func (e *Env) WriteWaybillsPDF(w io.Writer, lang string, list []Order, perSheet int) error {
+	ws := make([]pdfdoc.Waybill, len(list))
+	for i := range list {
+		ws[i] = e.waybill(&list[i])
+	}
+	return pdfdoc.WriteWaybills(w, Labels(lang), ws, perSheet)
+}
