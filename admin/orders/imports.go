@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/views/filesv"
 )
 
@@ -503,7 +504,7 @@ func rowCells(in Input) []string {
 	}
 	return []string{in.ExternalRef, strconv.FormatInt(in.ClientID, 10), courier, in.SenderName, in.SenderPhone, in.SenderAddress,
 		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, FormatKg(in.WeightGrams),
-		strconv.FormatFloat(float64(in.DeclaredValue)/100, 'f', 2, 64), expected, in.Comment}
+		money.Plain(in.DeclaredValue), expected, in.Comment}
 }
 
 // insertImported writes the good rows in one transaction: COPY into a temporary table, then one
