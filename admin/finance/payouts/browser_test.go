@@ -11,6 +11,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/finance/payouts"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 // Maker–checker in the browser: one finance officer enters a payout above the approval threshold
@@ -67,7 +68,7 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 		chromedp.WaitNotPresent(`form[action$="/approve"]`, chromedp.ByQuery),
 		chromedp.Text(`#payout-history`, &history, chromedp.ByQuery),
 	))
-	require.Contains(t, strings.ReplaceAll(dialog, "\u202f", ""), major, "the dialog names the amount (digits grouped)")
+	require.Contains(t, dialog, money.Format(amount, "UAH", "en"), "the dialog names the amount (digits grouped)")
 	require.Contains(t, toast, "Payout approved")
 	require.True(t, strings.Contains(history, "Approved by Богдана Фінансова"), history)
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT state FROM payouts WHERE id = $1`, id).Scan(&state))

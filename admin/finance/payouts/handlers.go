@@ -1,6 +1,7 @@
 package payouts
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/payoutsv"
@@ -79,7 +80,7 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 		l.Counts[string(s)] = counts[s]
 	}
 	for _, p := range list {
-		l.Payouts = append(l.Payouts, view(p))
+		l.Payouts = append(l.Payouts, view(web.Ctx(c), p))
 	}
 	if next != 0 {
 		q := url.Values{"before": {strconv.FormatInt(next, 10)}}
@@ -120,34 +121,6 @@ func (h *Handlers) mismatch(c *fiber.Ctx, account string) bool {
 	return holder != "" && !HolderMatches(holder, name)
 }
 
-// ParseMajor reads an amount in major units with at most two decimals ("1234.5", "1234,50") as minor units.
-func ParseMajor(s string) (int64, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	s = strings.ReplaceAll(s, "\u202f", "")
-	s = strings.Replace(s, ",", ".", 1)
-	whole, frac, dot := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 || dot && frac == "" {
-		return 0, false
-	}
-	for _, r := range whole + frac {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-	}
-	if len(whole) > 13 {
-		return 0, false
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	fr, _ := strconv.ParseInt(frac, 10, 64)
-	return w*100 + fr, true
-}
-
 // Create places a request from the form; field errors come back on the form (422).
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	f := payoutsv.Form{Account: strings.TrimSpace(c.FormValue("account")), Amount: strings.TrimSpace(c.FormValue("amount")),
@@ -157,9 +130,9 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	if err != nil || account <= 0 {
 		f.Errors["account"] = web.T(c, "payouts.ui.account_invalid")
 	}
-	amount, ok := ParseMajor(f.Amount)
-	if !ok {
-		f.Errors["amount"] = web.T(c, "payouts.ui.amount_invalid")
+	amount, err := money.Parse(f.Amount, money.Positive)
+	if err != nil {
+		f.Errors["amount"] = web.T(c, apperr.MessageOf(err))
 	}
 	if f.Override != "" && !f.CanOverride {
 		f.Errors["override"] = web.T(c, "payouts.ui.override_forbidden")
@@ -200,7 +173,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	a := web.Actor(c)
 	can := h.can(c, rbac.PayoutsApprove)
-	s := payoutsv.Show{Payout: view(p), CanApprove: can, Own: a != nil && a.ID == p.RequestedBy,
+	s := payoutsv.Show{Payout: view(web.Ctx(c), p), CanApprove: can, Own: a != nil && a.ID == p.RequestedBy,
 		CanRecheck: can && (p.State == Sending || p.State == Approved && p.Attempts > 0)}
 	return web.Render(c, fiber.StatusOK, web.T(c, "payouts.ui.payout")+" "+p.Reference, payoutsv.ShowPage(s))
 }
@@ -244,11 +217,11 @@ func (h *Handlers) Recheck(c *fiber.Ctx) error {
 	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
 }
 
-func view(p Payout) payoutsv.Payout {
+func view(ctx context.Context, p Payout) payoutsv.Payout {
 	return payoutsv.Payout{ID: p.ID, Reference: p.Reference, AccountID: p.AccountID, AccountName: p.AccountName,
-		Amount: pdfdoc.FormatMinor(p.Amount, p.Currency), State: string(p.State), CardLast4: p.CardLast4, CardHolder: p.CardHolder,
+		Amount: money.Show(ctx, p.Amount, p.Currency), State: string(p.State), CardLast4: p.CardLast4, CardHolder: p.CardHolder,
 		AccountHolder: p.AccountHolder, HolderMatch: p.HolderMatch, OverrideReason: p.OverrideReason, NeedsApproval: p.NeedsApproval,
 		RequestedName: p.RequestedName, RequestedAt: p.RequestedAt, ApprovedName: p.ApprovedName, ApprovedAt: p.ApprovedAt,
 		RefuseReason: p.RefuseReason, GatewayStatus: p.GatewayStatus, GatewayReason: p.GatewayReason,
-		Fee: pdfdoc.FormatMinor(p.GatewayFee, p.Currency), Attempts: p.Attempts, LastError: p.LastError, SentAt: p.SentAt, FinishedAt: p.FinishedAt}
+		Fee: money.Show(ctx, p.GatewayFee, p.Currency), Attempts: p.Attempts, LastError: p.LastError, SentAt: p.SentAt, FinishedAt: p.FinishedAt}
 }
