@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/actor"
@@ -24,6 +26,7 @@ import (
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/finance/payouts"
 	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/lifecycle/model"
 	"github.com/postdesk/postdesk/admin/orders"
@@ -35,7 +38,8 @@ import (
 // moderation), the moderation desk's cases and decisions (weight disputes with real weights within
 // and beyond the tolerance among them), the overdue sweep, and complaint decisions with refunds,
 // compensations and penalties — through the functions the HTTP handlers call, while the reference
-// model (admin/lifecycle/model, written from DOMAIN.md §3 alone) says what each should do. Every
+// model (admin/lifecycle/model, written from DOMAIN.md §3 alone) says what each should do; payout
+// requests (and a second officer's refusals) take money out of the same accounts meanwhile. Every
 // action the model refuses must be refused and every action it allows must succeed; afterwards
 // every account's available, held, deposit and promo balance equals the model's, the platform's
 // revenue too, every finished order holds nothing, and the ledger invariants hold.
@@ -89,13 +93,14 @@ type result struct {
 
 // run is one model run: the database, the parties, the workers, the comparison.
 type run struct {
-	t     testing.TB
-	pool  *pgxpool.Pool
-	ctx   context.Context // a support agent acting
-	now   time.Time
-	mu    sync.Mutex // guards m
-	m     *model.Model
-	store *complaints.Store
+	t       testing.TB
+	pool    *pgxpool.Pool
+	ctx     context.Context // a support agent acting
+	checker context.Context // a second officer (payouts' maker–checker)
+	now     time.Time
+	mu      sync.Mutex // guards m
+	m       *model.Model
+	store   *complaints.Store
 
 	rich    []ledger.UserID // shared by all workers: never short
 	richK   []ledger.UserID
@@ -120,6 +125,9 @@ func runModel(t testing.TB, nOrders int, seed uint64) result {
 	var staff int64
 	require.NoError(t, pool.QueryRow(context.Background(), `INSERT INTO staff (email, name, password_hash) VALUES ('model@test.postdesk', 'Model', 'x') RETURNING id`).Scan(&staff))
 	r.ctx = actor.With(context.Background(), &actor.Actor{ID: staff, Email: "model@test.postdesk", View: rbac.FullView(), Roles: []string{"support_agent"}})
+	var checker int64
+	require.NoError(t, pool.QueryRow(context.Background(), `INSERT INTO staff (email, name, password_hash) VALUES ('checker@test.postdesk', 'Checker', 'x') RETURNING id`).Scan(&checker))
+	r.checker = actor.With(context.Background(), &actor.Actor{ID: checker, Email: "checker@test.postdesk", View: rbac.FullView(), Roles: []string{"finance"}})
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
 	r.store = &complaints.Store{Pool: pool, Loc: kyiv}
 
@@ -224,7 +232,8 @@ var modelPhones atomic.Int64
 func (r *run) party(pl ledger.PlatformAccounts, kind string, money, promo ledger.Minor) ledger.UserID {
 	r.t.Helper()
 	var id ledger.UserID
-	require.NoError(r.t, r.pool.QueryRow(context.Background(), `INSERT INTO accounts (kind, name, phone) VALUES ($1, $2, $3) RETURNING id`,
+	require.NoError(r.t, r.pool.QueryRow(context.Background(), `INSERT INTO accounts (kind, name, phone, card_token, card_last4, card_holder)
+		VALUES ($1, $2, $3, 'tok_model', '4242', $2) RETURNING id`,
 		kind, kind+" model", fmt.Sprintf("+38063%07d", modelPhones.Add(1))).Scan(&id))
 	ua, err := ledger.EnsureUserAccounts(context.Background(), r.pool, id)
 	require.NoError(r.t, err)
@@ -353,8 +362,10 @@ func (wk *worker) step() {
 				}
 				return lifecycle.Decide(wk.ctx, wk.pool, caseID, lifecycle.Decision{Outcome: outcome, RealGrams: grams}, wk.now)
 			})
-	default: // a complaint decision between the worker's parties
+	case p < 96: // a complaint decision between the worker's parties
 		wk.complaint()
+	default: // a payout request
+		wk.payout()
 	}
 }
 
@@ -433,6 +444,41 @@ func (wk *worker) complaint() {
 	err = wk.store.Decide(wk.ctx, reg.ID, complaints.Decision{Outcome: complaints.Upheld, Reasoning: "Підтверджено",
 		Actions: []complaints.Action{{Kind: kind, Amount: amount}}})
 	wk.compare(fmt.Sprintf("complaint %s %d", kind, amount), nil, err)
+}
+
+// payout requests a payout for one of the worker's parties (below the approval threshold: approved
+// and queued; its job does not run here, so the money waits in payouts pending) or a large one for a
+// rich party, which waits for a second officer, who refuses it: the money comes back.
+func (wk *worker) payout() {
+	rng := wk.rng
+	user := append(append([]ledger.UserID{}, wk.clients...), wk.couriers...)[rng.IntN(len(wk.clients)+len(wk.couriers))]
+	amount := int64(1_00 + rng.IntN(1_500_00))
+	big := rng.IntN(3) == 0
+	if big {
+		user, amount = wk.rich[rng.IntN(len(wk.rich))], 6_000_00+int64(rng.IntN(1000_00))
+	}
+	var modelErr error
+	var id int64
+	wk.act(fmt.Sprintf("payout %d for %d", amount, user),
+		func() error { modelErr = wk.m.Payout(int64(user), amount); return modelErr },
+		func() error {
+			p, err := payouts.Place(wk.ctx, wk.pool, noJobs{}, payouts.Request{AccountID: int64(user), Amount: amount})
+			id = p.ID
+			return err
+		})
+	if !big || modelErr != nil || id == 0 {
+		return
+	}
+	wk.act(fmt.Sprintf("payout %d refused", id),
+		func() error { wk.m.PayoutReturned(int64(user), amount); return nil },
+		func() error { _, err := payouts.Refuse(wk.checker, wk.pool, id, "model: not this time"); return err })
+}
+
+// noJobs takes the payout job and runs nothing: the payment itself is the payouts desk's test.
+type noJobs struct{}
+
+func (noJobs) InsertTx(context.Context, pgx.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	return nil, nil
 }
 
 // caseOf is the order's open case in the portal (0: none).

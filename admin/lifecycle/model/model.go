@@ -469,6 +469,19 @@ func (m *Model) Compensation(to, amount int64) {
 
 func (m *Model) Penalty(from, amount int64) { m.penalty(from, amount) }
 
+// Payout is a payout request: the user's available money → payouts pending; refused when the
+// request is more than the available money.
+func (m *Model) Payout(user, amount int64) error {
+	if amount > m.acc(user).Available {
+		return refuse("payout over the available money")
+	}
+	m.acc(user).Available -= amount
+	return nil
+}
+
+// PayoutReturned gives a refused (or failed) payout's money back to the user's available money.
+func (m *Model) PayoutReturned(user, amount int64) { m.acc(user).Available += amount }
+
 // Finished tells whether an order has ended (it must hold nothing).
 func Finished(status string) bool {
 	return status == "delivered" || status == "cancelled" || status == "returned" || status == "lost"
