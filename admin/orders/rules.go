@@ -1,7 +1,8 @@
 // Package orders is the orders desk: orders entered by hand or imported from Excel, their status
-// history, tracking lists, waybills, handover acts and exports. rules.go is pure Go (statuses and
-// their transitions, the tariff, validation, the list's columns); store.go holds the SQL; the
-// handlers are one file per screen.
+// history, tracking lists, waybills, handover acts and exports. rules.go is pure Go (statuses, the
+// tariff, validation, the list's columns); store.go holds the SQL; the handlers are one file per
+// screen. Which moves an order may make, and the money each moves, is admin/lifecycle's: the
+// handlers reach it through Handlers.Lifecycle.
 package orders
 
 import (
