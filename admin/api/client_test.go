@@ -236,6 +236,17 @@ func TestBlockedClientIsRefusedEverywhere(t *testing.T) {
 			require.Equal(t, "forbidden", body["error"].(map[string]any)["code"])
 		}
 	}
+	// Placing orders blocked alone: creating one is refused with 403, reading still works.
+	_, err := e.Pool.Exec(context.Background(), `UPDATE account_blocks SET lifted_at = now(), lift_note = 't' WHERE account_id = $1`, client)
+	require.NoError(t, err)
+	_, err = e.Pool.Exec(context.Background(), `INSERT INTO account_blocks (account_id, functions, reason, created_by) VALUES ($1, '{place_orders}', 'system_threat', 1)`, client)
+	require.NoError(t, err)
+	fund(t, e.Pool, client, 100_000)
+	status, _, body := e.callH("POST", "/api/v1/orders", key, newOrderBody(""), nil)
+	require.Equal(t, http.StatusForbidden, status, body)
+	require.Equal(t, 0, e.count(`SELECT count(*) FROM orders WHERE client_id = $1`, client))
+	status, _, _ = e.callH("GET", "/api/v1/orders", key, nil, nil)
+	require.Equal(t, http.StatusOK, status)
 }
 
 func requestBody(body any) io.Reader {

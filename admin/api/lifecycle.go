@@ -28,9 +28,8 @@ func (t inTx) BeginTx(ctx context.Context, _ pgx.TxOptions) (pgx.Tx, error) { re
 
 // CreateTx enters the order as the orders desk does (lifecycle.Create: validation, tariff, the
 // client's hold, the notices), inside tx.
-func (l OrderLifecycle) CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input, now time.Time) (string, error) {
-	o, err := lifecycle.Create(ctx, inTx{tx}, in, now)
-	return o.Number, err
+func (l OrderLifecycle) CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input, now time.Time) (orders.Order, error) {
+	return lifecycle.Create(ctx, inTx{tx}, in, now)
 }
 
 // ClientCancel is the client's cancellation: before pickup the lifecycle's cancel row (a fee

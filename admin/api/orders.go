@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/orders"
@@ -24,8 +23,8 @@ import (
 // so an order entered or cancelled through the API gets the same validation, tariff and money.
 type Lifecycle interface {
 	// CreateTx enters the order and holds its cost from the client, in the caller's transaction
-	// (the API records the Idempotency-Key in the same one). It returns the order's number.
-	CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input, now time.Time) (string, error)
+	// (the API records the Idempotency-Key in the same one). It returns the order as created.
+	CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input, now time.Time) (orders.Order, error)
 	// ClientCancel cancels the order as its client, by the rule book: before a deal without a fee,
 	// after a deal with the penalty, after pickup into moderation.
 	ClientCancel(ctx context.Context, number, note string, now time.Time) error
@@ -239,9 +238,6 @@ func (h *Handlers) CreateOrder(c *fiber.Ctx) error {
 		return fail(c, apperr.InvalidField("Idempotency-Key", "api.bad_idempotency_key"))
 	}
 	idem = utils.CopyString(idem)
-	if err := accounts.CheckFunction(ctx, h.Pool, accounts.ID(p.AccountID), accounts.FnPlaceOrders); err != nil {
-		return failBlock(c, err)
-	}
 	in := orders.Input{ExternalRef: req.ExternalRef, ClientID: p.AccountID, SenderName: req.Sender.Name, SenderPhone: req.Sender.Phone,
 		SenderAddress: req.Sender.Address, RecipientName: req.Recipient.Name, RecipientPhone: req.Recipient.Phone,
 		RecipientAddress: req.Recipient.Address, Item: req.Item, WeightGrams: req.WeightGrams, DeclaredValue: req.DeclaredValue,
@@ -250,8 +246,8 @@ func (h *Handlers) CreateOrder(c *fiber.Ctx) error {
 		in.ExpectedAt = req.ExpectedAt.UTC()
 	}
 	sum := sha256.Sum256(c.Body())
+	var created orders.Order
 	var number string
-	replayed := false
 	err := pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error {
 		if idem != "" {
 			// A concurrent retry waits here on the first request's row until it commits.
@@ -269,39 +265,45 @@ func (h *Handlers) CreateOrder(c *fiber.Ctx) error {
 				if string(hash) != string(sum[:]) {
 					return apperr.New(apperr.Conflict, "api.idempotency_key_reused")
 				}
-				replayed = true
 				return nil
 			}
 		}
 		var err error
-		if number, err = h.Orders.CreateTx(ctx, tx, in, h.now()); err != nil {
+		if created, err = h.Orders.CreateTx(ctx, tx, in, h.now()); err != nil {
 			return err
 		}
 		if idem != "" {
-			_, err = tx.Exec(ctx, `UPDATE api_idempotency SET order_id = (SELECT id FROM orders WHERE number = $3) WHERE account_id = $1 AND key = $2`,
-				p.AccountID, idem, number)
+			_, err = tx.Exec(ctx, `UPDATE api_idempotency SET order_id = $3 WHERE account_id = $1 AND key = $2`, p.AccountID, idem, created.ID)
 		}
 		return err
 	})
 	var fe orders.FieldErrors
 	if errors.As(err, &fe) {
+		// The client's own block on placing orders (or on the whole account) is a refusal, not a mistake.
+		if msg := fe["client_id"]; strings.HasPrefix(msg, "orders.blocked_") || msg == "orders.deleted_client" {
+			return fail(c, apperr.New(apperr.Forbidden, msg))
+		}
 		return invalidFields(c, fe)
 	}
 	if err != nil {
 		return failOr(c, err)
 	}
-	o, err := h.ownOrder(c, number)
-	if err != nil {
-		return err
-	}
-	t, err := h.tracking(c, o)
-	if err != nil {
-		return err
-	}
-	if replayed {
+	var t Tracking
+	if number != "" { // a repeated request: the order as it is now
+		o, err := h.ownOrder(c, number)
+		if err != nil {
+			return err
+		}
+		if t, err = h.tracking(c, o); err != nil {
+			return err
+		}
 		c.Set("Idempotent-Replayed", "true")
+	} else {
+		// Created in this request: its history is its one creation line.
+		t = Tracking{OrderSummary: summary(&created), Sender: Party{Name: created.SenderName, Phone: created.SenderPhone, Address: created.SenderAddress},
+			Comment: created.Comment, History: []HistoryLine{{At: created.CreatedAt.UTC(), To: string(created.Status)}}}
 	}
-	c.Set(fiber.HeaderLocation, "/api/v1/orders/"+o.Number)
+	c.Set(fiber.HeaderLocation, "/api/v1/orders/"+t.Number)
 	return c.Status(fiber.StatusCreated).JSON(t)
 }
 
