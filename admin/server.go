@@ -191,7 +191,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 func (s *Server) table() []Route {
 	d := s.deps
 	dash := &dashboard.Handlers{Pool: d.Pool}
-	acc := &accounts.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
+	acc := &accounts.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency}
 	st := &staff.Handlers{Pool: d.Pool}
 	gr := &groups.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
 	au := &auditHandlers{pool: d.Pool, tz: d.Config.TZ}
@@ -238,7 +238,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, webhooks.Routes(&webhooks.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Jobs: webhooksJobs(d.River)})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
-	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
 	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: finance.JobsOf(d.River)})...)
 	routes = append(routes, financeweb.Routes(financeweb.Deps{Pool: d.Pool, River: d.River, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
 	return routes

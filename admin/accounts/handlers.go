@@ -18,6 +18,7 @@ type Handlers struct {
 	Pool *pgxpool.Pool
 	// Enforcer decides which sections of the account page the viewer gets (nil: the basic ones).
 	Enforcer *rbac.Enforcer
+	Currency string // the deployment's, shown after amounts
 }
 
 // Routes are the accounts desk's lines of the route table.

@@ -10,6 +10,7 @@ import (
 	"github.com/postdesk/postdesk/admin/apikeys"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -55,17 +56,18 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 	if err != nil {
 		return err
 	}
-	d.Balances = &accountsv.Balances{Available: bal.Available.String(), Held: bal.Held.String(), Deposit: bal.Deposit.String(), Promo: bal.Promo.String()}
+	d.Balances = &accountsv.Balances{Available: money.Show(ctx, bal.Available, h.Currency), Held: money.Show(ctx, bal.Held, h.Currency),
+		Deposit: money.Show(ctx, bal.Deposit, h.Currency), Promo: money.Show(ctx, bal.Promo, h.Currency)}
 	var limit *int64
 	if err := h.Pool.QueryRow(ctx, `SELECT rating, balance_limit FROM accounts WHERE id = $1`, id).Scan(&d.Balances.Rating, &limit); err != nil {
 		return err
 	}
 	if limit != nil {
-		d.Balances.Limit = ledger.Minor(*limit).String()
+		d.Balances.Limit = money.Show(ctx, *limit, h.Currency)
 	}
 	if h.can(c, ordersRead) {
 		d.OrdersShown = true
-		if d.Orders, err = recentOrders(ctx, h.Pool, id); err != nil {
+		if d.Orders, err = recentOrders(ctx, h.Pool, id, h.Currency); err != nil {
 			return err
 		}
 	}
@@ -139,7 +141,7 @@ func deletedInfo(ctx context.Context, h *Handlers, id ID) (*accountsv.DeletedInf
 }
 
 // recentOrders are the account's latest orders as client or courier (the orders desk's table).
-func recentOrders(ctx context.Context, q db.Querier, id ID) ([]accountsv.OrderRow, error) {
+func recentOrders(ctx context.Context, q db.Querier, id ID, currency string) ([]accountsv.OrderRow, error) {
 	rows, err := q.Query(ctx, `
 		SELECT number, status, cost, CASE WHEN client_id = $1 THEN 'client' ELSE 'courier' END, created_at FROM (
 			(SELECT number, status, cost, client_id, created_at, id FROM orders WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT 10)
@@ -153,7 +155,7 @@ func recentOrders(ctx context.Context, q db.Querier, id ID) ([]accountsv.OrderRo
 		var o accountsv.OrderRow
 		var cost int64
 		err := row.Scan(&o.Number, &o.Status, &cost, &o.Role, &o.CreatedAt)
-		o.Cost = ledger.Minor(cost).String()
+		o.Cost = money.Show(ctx, cost, currency)
 		return o, err
 	})
 }

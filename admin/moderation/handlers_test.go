@@ -60,6 +60,7 @@ func TestModerationPages(t *testing.T) {
 	r = agent.Get(path)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, "not delivered 24 h after the expected time")
+	require.Regexp(t, `\d\.\d\d\x{a0}UAH`, r.Body, "the cost and balances carry the currency")
 
 	r = agent.PostForm(path+"/notes", url.Values{"kind": {"contact"}, "body": {"Кур'єр каже: дорогу перекрито"}})
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
