@@ -12,15 +12,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/api"
 	"github.com/postdesk/postdesk/admin/apikeys"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/lifecycle"
+	"github.com/postdesk/postdesk/admin/orders"
+	"github.com/postdesk/postdesk/rbac"
 )
 
 var topups atomic.Int64
@@ -270,4 +275,61 @@ func decode(tb testing.TB, hdr http.Header, raw []byte) map[string]any {
 	var out map[string]any
 	require.NoError(tb, json.Unmarshal(raw, &out), "JSON body: %s", raw)
 	return out
+}
+
+// Cancelling through the API follows the rule book through the lifecycle: before a deal the
+// hold comes back whole; after a deal 20 % of the cost is charged; after pickup the order goes to
+// moderation with the client's case; a finished order cannot be cancelled.
+func TestCancelByTheRuleBook(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	ctx := context.Background()
+	client := e.account("client", true, "+380441100010")
+	courier := e.account("courier", false, "+380441100011")
+	fund(t, e.Pool, client, 1_000_000)
+	fund(t, e.Pool, courier, 1_000_000)
+	key := e.key(client, []string{apikeys.OrdersWrite, apikeys.OrdersRead}, 1000)
+	create := func() (string, int64) {
+		status, _, o := e.callH("POST", "/api/v1/orders", key, newOrderBody(""), nil)
+		require.Equal(t, http.StatusCreated, status, o)
+		return o["number"].(string), int64(o["cost"].(float64))
+	}
+	available := func() int64 {
+		var n int64
+		require.NoError(t, e.Pool.QueryRow(ctx, `SELECT sum(b.balance)::bigint FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.ledger_account_id
+			WHERE a.owner_account_id = $1 AND a.kind = 'user_available'`, client).Scan(&n))
+		return n
+	}
+	staff := actor.With(ctx, &actor.Actor{ID: 1, Email: "admin@demo.postdesk", View: rbac.FullView()})
+	move := func(number string, to orders.Status, courierID int64) {
+		require.NoError(t, lifecycle.Move(staff, e.Pool, number, orders.MoveRequest{To: to, CourierID: courierID}, time.Now()))
+	}
+
+	before := available()
+	n1, _ := create()
+	status, _, o := e.callH("POST", "/api/v1/orders/"+n1+"/cancel", key, nil, nil)
+	require.Equal(t, http.StatusOK, status, o)
+	require.Equal(t, "cancelled", o["status"])
+	require.Equal(t, before, available(), "before a deal: no fee")
+
+	n2, cost := create()
+	move(n2, orders.Deal, courier)
+	status, _, o = e.callH("POST", "/api/v1/orders/"+n2+"/cancel", key, map[string]any{"reason": "not needed"}, nil)
+	require.Equal(t, http.StatusOK, status, o)
+	require.Equal(t, "cancelled", o["status"])
+	require.Equal(t, before-cost/5, available(), "after a deal: 20 % of the cost")
+
+	n3, _ := create()
+	move(n3, orders.Deal, courier)
+	move(n3, orders.PickedUp, 0)
+	status, _, o = e.callH("POST", "/api/v1/orders/"+n3+"/cancel", key, nil, nil)
+	require.Equal(t, http.StatusOK, status, o)
+	require.Equal(t, "in_moderation", o["status"])
+	require.Equal(t, 1, e.count(`SELECT count(*) FROM moderation_cases c JOIN orders o ON o.id = c.order_id WHERE o.number = $1 AND c.reason = 'client_cancel_after_pickup'`, n3))
+
+	status, _, o = e.callH("POST", "/api/v1/orders/"+n1+"/cancel", key, nil, nil)
+	require.Equal(t, http.StatusConflict, status, o)
+	violations, err := ledger.CheckInvariants(ctx, e.Pool)
+	require.NoError(t, err)
+	require.Empty(t, violations)
 }

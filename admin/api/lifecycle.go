@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/orders"
 )
@@ -32,20 +30,8 @@ func (l OrderLifecycle) CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input
 	return lifecycle.Create(ctx, inTx{tx}, in, now)
 }
 
-// ClientCancel is the client's cancellation: before pickup the lifecycle's cancel row (a fee
-// after a deal), after pickup a moderation case for the client's cancellation.
+// ClientCancel is lifecycle.Cancel: the client's cancellation by the rule book (before a deal
+// with no fee, after a deal with the penalty, after pickup into moderation), the order locked.
 func (l OrderLifecycle) ClientCancel(ctx context.Context, number, note string, now time.Time) error {
-	var status string
-	err := l.Pool.QueryRow(ctx, `SELECT status FROM orders WHERE number = $1`, number).Scan(&status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return apperr.New(apperr.NotFound, "api.order_not_found")
-	}
-	if err != nil {
-		return err
-	}
-	if orders.Status(status) == orders.PickedUp {
-		_, err := lifecycle.Open(ctx, l.Pool, number, "client_cancel_after_pickup", now)
-		return err
-	}
-	return lifecycle.Move(ctx, l.Pool, number, orders.MoveRequest{To: orders.Cancelled, Note: note}, now)
+	return lifecycle.Cancel(ctx, l.Pool, number, note, now)
 }
