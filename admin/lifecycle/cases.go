@@ -11,6 +11,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
+	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/orders"
 )
 
@@ -56,8 +57,7 @@ func openTx(ctx context.Context, tx pgx.Tx, o order, action Action, reason, note
 		return 0, refused(o.Status, inModeration)
 	}
 	if !contains(ReasonsFrom[reason], o.Status) {
-		return 0, &apperr.Error{Code: apperr.Conflict, Message: "lifecycle.reason_not_now", Field: "reason",
-			Args: map[string]any{"Status": string(o.Status)}}
+		return 0, &apperr.Error{Code: apperr.Conflict, Message: "lifecycle.reason_not_now", Field: "reason"}
 	}
 	var caseID int64
 	err := tx.QueryRow(ctx, `INSERT INTO moderation_cases (order_id, reason, from_status, opened_at, opened_by)
@@ -165,11 +165,13 @@ func Decide(ctx context.Context, pool orders.Beginner, caseID int64, d Decision,
 		}
 		line, ok := outcome(d.Outcome, orders.Status(from), reason)
 		if !ok {
-			return &apperr.Error{Code: apperr.Conflict, Message: "lifecycle.outcome_not_for_case", Field: "outcome",
-				Args: map[string]any{"Outcome": d.Outcome}}
+			return &apperr.Error{Code: apperr.Conflict, Message: "lifecycle.outcome_not_for_case", Field: "outcome"}
 		}
 		if line.Money != nil {
 			if err := line.Money(ctx, tx, o.ID, d.RealGrams, "case-"+strconv.FormatInt(caseID, 10)); err != nil {
+				if apperr.MessageOf(err) == ledger.ErrInsufficient {
+					return &apperr.Error{Code: apperr.Conflict, Message: "lifecycle.party_short", Field: "outcome"}
+				}
 				return err
 			}
 		}
