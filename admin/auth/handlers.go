@@ -252,7 +252,7 @@ func (s *Service) BeginTwoFactor(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set("Cache-Control", "no-store")
-	return web.Fragment(c, fiber.StatusOK, authv.TwoFactorCard(authv.TwoFactor{Required: st.RequireTwoFactor, QR: e.QR, Secret: e.Secret}))
+	return web.Render(c, fiber.StatusOK, web.T(c, "me.2fa_title"), authv.TwoFactorCard(authv.TwoFactor{Required: st.RequireTwoFactor, QR: e.QR, Secret: e.Secret}))
 }
 
 // ConfirmTwoFactor turns two factors on with the first code and shows the recovery codes once.
@@ -261,19 +261,32 @@ func (s *Service) ConfirmTwoFactor(c *fiber.Ctx) error {
 	codes, err := s.confirmEnrolment(web.Ctx(c), a.ID, c.FormValue("code"))
 	if err != nil {
 		var ae *apperr.Error
-		if errors.As(err, &ae) && ae.Field != "" {
-			c.Set("HX-Reswap", "none")
-			web.Toast(c, "error", ae.Message)
-			return c.Status(fiber.StatusUnprocessableEntity).SendString("")
+		if !errors.As(err, &ae) || ae.Field == "" {
+			return err
 		}
-		return err
+		// A wrong code: the same QR code again, with the reason.
+		st, serr := staff.ByID(web.Ctx(c), s.Pool, a.ID)
+		if serr != nil {
+			return serr
+		}
+		e, eerr := s.waitingEnrolment(web.Ctx(c), st)
+		if eerr != nil {
+			return eerr
+		}
+		c.Set("Cache-Control", "no-store")
+		tf := authv.TwoFactor{Required: st.RequireTwoFactor, QR: e.QR, Secret: e.Secret, Error: web.T(c, ae.Message)}
+		status := fiber.StatusUnprocessableEntity
+		if web.IsHTMX(c) {
+			status = fiber.StatusOK
+		}
+		return web.Render(c, status, web.T(c, "me.2fa_title"), authv.TwoFactorCard(tf))
 	}
 	if err := s.update(c, func(sess *session.Session) { sess.Set(keyVerified, s.now().Unix()) }); err != nil {
 		return err
 	}
 	c.Set("Cache-Control", "no-store")
 	web.Toast(c, "success", "me.2fa_enabled")
-	return web.Fragment(c, fiber.StatusOK, authv.TwoFactorCard(authv.TwoFactor{Enabled: true, Codes: codes, CodesLeft: len(codes)}))
+	return web.Render(c, fiber.StatusOK, web.T(c, "me.2fa_title"), authv.TwoFactorCard(authv.TwoFactor{Enabled: true, Codes: codes, CodesLeft: len(codes)}))
 }
 
 // FreshCode guards a sensitive action (approving a payout, changing field rules): when a group of

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"image/png"
 	"math/big"
+	"net/url"
 	"strings"
 	"time"
 
@@ -108,6 +109,10 @@ func (s *Service) beginEnrolment(ctx context.Context, st staff.Staff) (Enrolment
 	if tag.RowsAffected() == 0 {
 		return Enrolment{}, apperr.New(apperr.Conflict, "auth.2fa_already")
 	}
+	return enrolmentOf(key)
+}
+
+func enrolmentOf(key *otp.Key) (Enrolment, error) {
 	img, err := key.Image(220, 220)
 	if err != nil {
 		return Enrolment{}, err
@@ -117,6 +122,25 @@ func (s *Service) beginEnrolment(ctx context.Context, st staff.Staff) (Enrolment
 		return Enrolment{}, err
 	}
 	return Enrolment{QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), Secret: key.Secret()}, nil
+}
+
+// waitingEnrolment shows again the secret waiting for its first code (after a wrong one).
+func (s *Service) waitingEnrolment(ctx context.Context, st staff.Staff) (Enrolment, error) {
+	var sealed []byte
+	if err := s.Pool.QueryRow(ctx, `SELECT totp_secret FROM staff WHERE id = $1 AND totp_enabled_at IS NULL`, st.ID).Scan(&sealed); err != nil || sealed == nil {
+		return Enrolment{}, apperr.New(apperr.Conflict, "auth.2fa_start_again")
+	}
+	secret, err := s.unseal(sealed)
+	if err != nil {
+		return Enrolment{}, apperr.New(apperr.Conflict, "auth.2fa_start_again")
+	}
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + st.Email,
+		RawQuery: url.Values{"secret": {secret}, "issuer": {issuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}.Encode()}
+	key, err := otp.NewKeyFromURL(u.String())
+	if err != nil {
+		return Enrolment{}, err
+	}
+	return enrolmentOf(key)
 }
 
 // confirmEnrolment turns the waiting secret on when code matches it, and returns the recovery
