@@ -89,6 +89,7 @@ type leakWorld struct {
 	recon      []int64
 	news       []int64
 	staffIDs   []int64
+	webhooks   []int64 // deliveries
 }
 
 // plant writes canaries into every personal field of a few accounts, two orders (one with an open
@@ -180,9 +181,16 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 			Legs: ledger.Move(plat.GatewayClearing, ua.Available, ledger.Minor(threshold+100))})
 		return err
 	}))
+	// The account has a webhook endpoint: the payout's status change is delivered to it too.
+	q(`INSERT INTO webhook_endpoints (account_id, url, events, secret) VALUES ($1, 'https://hooks.leak.example/in', ARRAY['payout.status_changed'], 'whsec_bGVhay10ZXN0LXNlY3JldC1sZWFrLXRlc3Q=')`, pacc)
 	placed, err := payouts.Place(fctx, env.Pool, nil, payouts.Request{AccountID: pacc, Amount: threshold + 1, Override: "The leak test's card"})
 	require.NoError(t, err)
 	w.payouts = append(w.payouts, placed.ID)
+	rows, err := env.Pool.Query(ctx, `SELECT id FROM webhook_deliveries WHERE account_id = ANY($1) ORDER BY id`, w.accounts)
+	require.NoError(t, err)
+	w.webhooks, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(t, err)
+	require.NotEmpty(t, w.webhooks, "the payout was delivered to the account's webhook")
 
 	// Complaints, registered and worked as staff do: the complainant is the first client, the
 	// respondent the first courier (their log-ins are the accounts' canary phones and e-mails).
@@ -208,7 +216,7 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	decided := w.complaints[0]
 	require.NoError(t, store.Decide(actx, decided, complaints.Decision{Outcome: complaints.Rejected, Reasoning: "Not proven."}))
 	require.NoError(t, store.MakeLetter(ctx, decided))
-	rows, err := env.Pool.Query(ctx, `SELECT complaint_id, id FROM complaint_files WHERE complaint_id = ANY($1) ORDER BY id`, w.complaints)
+	rows, err = env.Pool.Query(ctx, `SELECT complaint_id, id FROM complaint_files WHERE complaint_id = ANY($1) ORDER BY id`, w.complaints)
 	require.NoError(t, err)
 	letters, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
 		var p [2]int64
@@ -344,6 +352,10 @@ func fill(w *leakWorld, files []int64, path string) ([]string, bool) {
 	switch path {
 	case "/accounts/:id<int>":
 		return ids("/accounts/", "", w.accounts), true
+	case "/accounts/:id<int>/webhooks":
+		return ids("/accounts/", "/webhooks", w.accounts), true
+	case "/webhooks/:id<int>":
+		return ids("/webhooks/", "", w.webhooks), true
 	case "/orders/:number":
 		return []string{"/orders/" + w.orders[0], "/orders/" + w.orders[1]}, true
 	case "/complaints/:id<int>":
@@ -483,6 +495,11 @@ func TestLeakDetector(t *testing.T) {
 		"order.recipient_name": rbac.Read, "order.recipient_phone": rbac.Hidden, "order.recipient_address": rbac.Masked, "order.comment": rbac.Hidden,
 		"complaint.complainant_birth_date": rbac.Masked, "complaint.complainant_contacts": rbac.Hidden,
 	})
+	// The issue's case: finance with the phone hidden (the statement PDF and the act printed it).
+	customFinance := customGroup(t, env, "custom-finance@leak.example", "Finance without phones", "finance", map[string]rbac.Mode{
+		"account.name": rbac.Read, "account.phone": rbac.Hidden, "account.email": rbac.Masked, "account.card_last4": rbac.Masked,
+		"account.card_holder": rbac.Hidden,
+	})
 	customAdmin := customGroup(t, env, "custom-admin@leak.example", "Administrators without phones", "admin", map[string]rbac.Mode{
 		"account.name": rbac.Read, "account.phone": rbac.Hidden, "account.email": rbac.Masked, "account.birth_date": rbac.Hidden,
 		"account.passport": rbac.Masked, "account.card_last4": rbac.Read, "account.card_holder": rbac.Hidden,
@@ -495,7 +512,7 @@ func TestLeakDetector(t *testing.T) {
 	viewers := []struct{ name, email string }{
 		{"Administrators", "admin@demo.postdesk"}, {"Support agents", "agent@demo.postdesk"}, {"Support leads", "lead@demo.postdesk"},
 		{"Finance", "finance@demo.postdesk"}, {"Editors", "editor@demo.postdesk"}, {"Leads without phones", custom},
-		{"Administrators without phones", customAdmin},
+		{"Finance without phones", customFinance}, {"Administrators without phones", customAdmin},
 	}
 	variants := queryVariants(w)
 	for _, vv := range viewers {

@@ -76,12 +76,17 @@ func Fields(record string) []Field {
 // View is what one staff member may see of each governed field: the most permissive mode among
 // their groups' rules, or the field's default. Stores take a View and return already-filtered
 // records, so pages, exports, PDFs and search all get the same answer.
+//
+// The zero View is a person whose rules were never loaded: it sees only the fields' defaults
+// (personal data hidden), so a job or a context that forgets to load a staff member's view fails
+// closed rather than printing everything.
 type View struct {
 	modes map[string]Mode
+	full  bool
 }
 
 // FullView sees everything; for system jobs acting on their own, never for a person.
-func FullView() View { return View{} }
+func FullView() View { return View{full: true} }
 
 // PartyView is what one party of a case (a complainant, a respondent, a third party) may learn of
 // the others from what the platform sends them: names, and log-ins, phones and e-mails masked;
@@ -102,7 +107,7 @@ func ViewOf(modes map[string]Mode) View {
 
 // Mode returns the viewer's mode for record.field.
 func (v View) Mode(record, field string) Mode {
-	if v.modes == nil {
+	if v.full {
 		return Edit
 	}
 	if m, ok := v.modes[record+"."+field]; ok {
@@ -259,13 +264,14 @@ const LoginKey = "login"
 // as the viewer may see it: every string under a key that keys names ("record.field", or
 // LoginKey), at any depth, goes through Apply. A document that is not JSON is returned as it is.
 func (v View) ApplyJSON(raw []byte, keys map[string]string) []byte {
-	if len(raw) == 0 || v.modes == nil {
+	if len(raw) == 0 || v.full {
 		return raw
 	}
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return raw
 	}
+	changed := false
 	var walk func(x any) any
 	walk = func(x any) any {
 		switch t := x.(type) {
@@ -273,12 +279,13 @@ func (v View) ApplyJSON(raw []byte, keys map[string]string) []byte {
 			for k, val := range t {
 				if key, ok := keys[k]; ok {
 					if s, ok := val.(string); ok {
-						if key == LoginKey {
-							t[k] = v.Login(s)
-						} else {
+						shown := v.Login(s)
+						if key != LoginKey {
 							r, f, _ := strings.Cut(key, ".")
-							t[k] = v.Apply(r, f, s)
+							shown = v.Apply(r, f, s)
 						}
+						changed = changed || shown != s
+						t[k] = shown
 						continue
 					}
 				}
@@ -291,7 +298,11 @@ func (v View) ApplyJSON(raw []byte, keys map[string]string) []byte {
 		}
 		return x
 	}
-	out, err := json.Marshal(walk(doc))
+	doc = walk(doc)
+	if !changed {
+		return raw // shown as it was written
+	}
+	out, err := json.Marshal(doc)
 	if err != nil {
 		return raw
 	}

@@ -75,3 +75,12 @@ func TestApplyJSON(t *testing.T) {
 		"only the named keys are personal data")
 	require.Equal(t, "not json", string(v.ApplyJSON([]byte("not json"), keys)))
 }
+
+func TestZeroViewFailsClosed(t *testing.T) {
+	registerAccount()
+	var v View // a staff member whose rules were never loaded
+	require.Equal(t, "", v.Apply("account", "phone", "+380501234567"), "personal data stays hidden")
+	require.Equal(t, "Іван", v.Apply("account", "name", "Іван"), "a field whose default is read")
+	require.Equal(t, "x", v.Apply("thing", "unregistered", "x"))
+	require.Equal(t, "+380501234567", FullView().Apply("account", "phone", "+380501234567"))
+}

@@ -45,6 +45,18 @@ func (h *Handlers) now() time.Time {
 	return time.Now()
 }
 
+// bodyPersonal names the personal data a delivery's body may carry, with the rule that governs it.
+var bodyPersonal = map[string]string{"card_last4": "account.card_last4", "card_holder": "account.card_holder",
+	"name": "account.name", "phone": "account.phone", "email": "account.email"}
+
+// as shows a delivery as the viewer may see it: the account's name and the body's personal data
+// follow the viewer's field rules (the receiver is sent the body whole, by the job).
+func as(v rbac.View, d Delivery) Delivery {
+	d.AccountName = v.Apply("account", "name", d.AccountName)
+	d.Body = string(v.ApplyJSON([]byte(d.Body), bodyPersonal))
+	return d
+}
+
 func toRow(d Delivery) webhooksv.Row {
 	r := webhooksv.Row{ID: d.ID, MsgID: d.MsgID, AccountID: d.AccountID, AccountName: d.AccountName, EndpointURL: d.EndpointURL,
 		EventType: d.EventType, Cause: d.Cause, Status: d.Status, Attempts: d.Attempts, MaxAttempts: d.MaxAttempts,
@@ -68,7 +80,7 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 		d.Account = strconv.FormatInt(f.AccountID, 10)
 	}
 	for _, r := range list {
-		d.Rows = append(d.Rows, toRow(r))
+		d.Rows = append(d.Rows, toRow(as(web.Actor(c).View, r)))
 	}
 	if next != 0 {
 		q := url.Values{"status": {f.Status}, "event": {f.Event}, "account": {d.Account}, "before": {strconv.FormatInt(next, 10)}}
@@ -97,6 +109,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	dl = as(web.Actor(c).View, dl)
 	d := webhooksv.DetailData{Row: toRow(dl), Body: dl.Body, CanResend: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.NotificationsResend)}
 	attempts, err := Attempts(ctx, h.Pool, id)
 	if err != nil {
