@@ -97,6 +97,7 @@ func (e *Env) RunAct(ctx context.Context, a ActArgs) error {
 		return err
 	}
 	l := actLabels(func(k string) string { return i18n.In(a.Lang, k) }, from, to)
+	l.Lang = a.Lang
 	return e.Files.Complete(ctx, a.FileID, f.Name, "application/pdf", func(w io.Writer) error {
 		return WriteAct(w, l, p, st, e.Currency)
 	}, map[string]any{"lines": len(st.Lines)})

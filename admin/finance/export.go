@@ -145,10 +145,11 @@ func (h *Handlers) Statement(c *fiber.Ctx) error {
 	s := financev.Statement{User: c.Query("user"), From: from.Format("2006-01-02"), To: to.Format("2006-01-02")}
 	if p.ID != 0 {
 		q := fmt.Sprintf("?user=%d&from=%s&to=%s", p.ID, s.From, s.To)
-		s.Name, s.Opening, s.Closing = p.Name, st.Opening.String(), st.Closing.String()
+		show := h.show(c)
+		s.Name, s.Opening, s.Closing = p.Name, show(st.Opening), show(st.Closing)
 		s.XLSXURL, s.PDFURL = "/finance/statement.xlsx"+q, "/finance/statement.pdf"+q
 		for _, l := range st.Lines {
-			s.Lines = append(s.Lines, financev.Line{At: l.At, Reason: l.Reason, OrderRef: l.OrderRef, Amount: l.Amount.String(), Balance: l.Balance.String()})
+			s.Lines = append(s.Lines, financev.Line{At: l.At, Reason: l.Reason, OrderRef: l.OrderRef, Amount: show(l.Amount), Balance: show(l.Balance)})
 		}
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.statement"), financev.StatementPage(s))

@@ -3,7 +3,6 @@ package finance_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -41,7 +40,6 @@ func TestFinancePages(t *testing.T) {
 	demo, err := ledger.Balances(ctx, env.Pool, ledger.UserID(client))
 	require.NoError(t, err)
 	after := demo.Available + 5000_00 - 75_00
-	want := fmt.Sprintf("%d.%02d", after/100, after%100)
 	shown := money.Format(after, "UAH", "en") // admintest's staff read English
 	for _, u := range []int64{client, courier} {
 		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
@@ -85,8 +83,8 @@ func TestFinancePages(t *testing.T) {
 	today := time.Now().Format("2006-01-02")
 	r = fin.Get("/finance/statement?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.Body, `id="opening">0.00<`)
-	require.Contains(t, r.Body, `id="closing">`+want+`<`)
+	require.Contains(t, r.Body, `id="opening">`+money.Format(0, "UAH", "en")+`<`)
+	require.Contains(t, r.Body, `id="closing">`+shown+`<`)
 	r = fin.Get("/finance/statement.pdf?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "%PDF"))
