@@ -10,6 +10,7 @@ import (
 
 	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
 	"github.com/postdesk/postdesk/admin/i18n"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -127,7 +128,7 @@ func (s *Store) LetterPDF(c Complaint, demands []Demand, acts []ActionRow) ([]by
 	for _, a := range acts {
 		s := "— " + t("complaints.action."+string(a.Kind))
 		if a.Amount > 0 && (a.Kind == ActRefund || a.Kind == ActCompensation || a.Kind == ActPenalty) {
-			s += ": " + pdfdoc.FormatMinor(a.Amount, "")
+			s += ": " + money.Format(a.Amount, "", lang)
 		}
 		as = append(as, s)
 	}

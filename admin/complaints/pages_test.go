@@ -50,4 +50,11 @@ func TestPagesForAgentAndLead(t *testing.T) {
 	require.Equal(t, 422, r.Status)
 	require.Contains(t, r.Body, "Enter the complainant&#39;s date of birth.")
 	require.Contains(t, r.Body, "Enter at least one demand")
+
+	// A decision's amount is a plain positive number: a sign is refused with a message, never dropped.
+	for _, amount := range []string{"\u221250", "-50", "1.-5"} {
+		r = lead.PostForm("/complaints/"+id+"/decision", url.Values{"outcome": {"upheld"}, "reasoning": {"x"}, "action": {"penalty"}, "amount_penalty": {amount}})
+		require.Equal(t, 422, r.Status, amount)
+		require.Regexp(t, "cannot be negative|plain number", r.Body, amount)
+	}
 }

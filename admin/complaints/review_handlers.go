@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/docs/xlsx"
+	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 )
 
@@ -155,8 +155,8 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 		if a.Kind == ActRatingCut {
 			a.Amount, _ = strconv.ParseInt(raw, 10, 64)
 		} else if raw != "" {
-			if a.Amount, err = xlsx.ParseMinor(raw); err != nil {
-				return apperr.InvalidField("amount_"+k, "complaints.decide.amount")
+			if a.Amount, err = money.ParseField("amount_"+k, raw, money.Positive); err != nil {
+				return err // says what to type: a plain positive number with at most two decimals
 			}
 		}
 		if a.Kind == ActBlockFunctions {
