@@ -186,6 +186,11 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	placed, err := payouts.Place(fctx, env.Pool, nil, payouts.Request{AccountID: pacc, Amount: threshold + 1, Override: "The leak test's card"})
 	require.NoError(t, err)
 	w.payouts = append(w.payouts, placed.ID)
+	// A second officer refuses it: the user is told, with their name and the card's last digits.
+	var fin2 int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM staff WHERE email = 'finance2@demo.postdesk'`).Scan(&fin2))
+	_, err = payouts.Refuse(actor.With(ctx, &actor.Actor{ID: fin2, Email: "finance2@demo.postdesk", View: rbac.FullView()}), env.Pool, placed.ID, "The leak test refuses it")
+	require.NoError(t, err)
 	rows, err := env.Pool.Query(ctx, `SELECT id FROM webhook_deliveries WHERE account_id = ANY($1) ORDER BY id`, w.accounts)
 	require.NoError(t, err)
 	w.webhooks, err = pgx.CollectRows(rows, pgx.RowTo[int64])

@@ -167,6 +167,18 @@ func (v View) Strictest(value string, keys ...string) string {
 	return v.Apply(r, f, value)
 }
 
+// Redact shows text that was written with value in it (a mail as it was sent) as the viewer may
+// see that value of record.field.
+func (v View) Redact(text, record, field, value string) string {
+	if value == "" {
+		return text
+	}
+	if shown := v.Apply(record, field, value); shown != value {
+		return strings.ReplaceAll(text, value, shown)
+	}
+	return text
+}
+
 // LoginField names the account field a log-in is governed by: "email" or "phone".
 func LoginField(login string) string {
 	if strings.Contains(login, "@") {

@@ -84,3 +84,10 @@ func TestZeroViewFailsClosed(t *testing.T) {
 	require.Equal(t, "x", v.Apply("thing", "unregistered", "x"))
 	require.Equal(t, "+380501234567", FullView().Apply("account", "phone", "+380501234567"))
 }
+
+func TestRedact(t *testing.T) {
+	registerAccount()
+	v := ViewOf(map[string]Mode{"account.phone": Masked, "account.name": Read})
+	require.Equal(t, "Call +380 •• ••• •• 67, Іван", v.Redact(v.Redact("Call +380501234567, Іван", "account", "phone", "+380501234567"), "account", "name", "Іван"))
+	require.Equal(t, "text", v.Redact("text", "account", "phone", ""))
+}

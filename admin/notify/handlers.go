@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"bytes"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -86,10 +88,6 @@ func MaskData(v rbac.View, data map[string]any) map[string]any {
 		out[k] = val
 	}
 	return out
-}
-
-func maskAddress(c *fiber.Ctx, channel Channel, address string) string {
-	return MaskAddress(web.Actor(c).View, channel, address)
 }
 
 func toRow(c *fiber.Ctx, r Row) notifyv.Row {
@@ -199,12 +197,74 @@ func (h *Handlers) caught(c *fiber.Ctx, where string, args ...any) ([]notifyv.Ca
 		err := row.Scan(&m.ID, &m.Channel, &m.Sender, &m.Recipients, &m.Subject, &m.Body, &m.At)
 		return m, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	v := web.Actor(c).View
+	data, err := h.caughtData(c, list)
+	if err != nil {
+		return nil, err
+	}
 	for i := range list {
 		for j, r := range list[i].Recipients {
-			list[i].Recipients[j] = maskAddress(c, Channel(list[i].Channel), r)
+			list[i].Recipients[j] = MaskAddress(v, Channel(list[i].Channel), r)
+		}
+		// The mail as it was sent carries the notice's data: each personal value in it is shown as
+		// the viewer may see it.
+		for k, val := range data[list[i].ID] {
+			if f, ok := dataFields[k]; ok {
+				if s, ok := val.(string); ok {
+					list[i].Subject = v.Redact(list[i].Subject, "account", f, s)
+					list[i].Body = v.Redact(list[i].Body, "account", f, s)
+				}
+			}
 		}
 	}
-	return list, err
+	return list, nil
+}
+
+// caughtData finds the notice each caught message was sent for (by the provider id its delivery
+// recorded: the mail's Message-ID, or the SMS sink's id) and returns the notices' data by message.
+func (h *Handlers) caughtData(c *fiber.Ctx, list []notifyv.Caught) (map[int64]map[string]any, error) {
+	ids := make([]int64, len(list))
+	for i, m := range list {
+		ids[i] = m.ID
+	}
+	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, raw FROM caught_messages WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byProvider := map[string]int64{}
+	var id int64
+	var channel string
+	var raw []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id, &channel, &raw}, func() error {
+		if channel == string(SMS) {
+			byProvider["sink-"+strconv.FormatInt(id, 10)] = id
+		} else if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
+			mid := strings.Trim(m.Header.Get("Message-Id"), "<> ")
+			byProvider[mid], byProvider["<"+mid+">"] = id, id
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	providers := make([]string, 0, len(byProvider))
+	for p := range byProvider {
+		providers = append(providers, p)
+	}
+	rows, err = h.Pool.Query(web.Ctx(c), `SELECT provider_id, data FROM notifications WHERE provider_id = ANY($1)`, providers)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]map[string]any{}
+	var provider string
+	var data map[string]any
+	_, err = pgx.ForEachRow(rows, []any{&provider, &data}, func() error {
+		out[byProvider[provider]] = data
+		return nil
+	})
+	return out, err
 }
 
 // CaughtList is /notifications/caught: what the built-in mail catcher and SMS sink received.
