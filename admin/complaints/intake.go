@@ -6,6 +6,8 @@ import (
 
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/postdesk/postdesk/admin/apperr"
 )
 
 // Upload is an evidence file or an e-mail attachment.
@@ -17,6 +19,13 @@ type Upload struct {
 
 // MaxUpload is the largest evidence file (matches the table's CHECK).
 const MaxUpload = 20 << 20
+
+// Caps on one complaint's evidence: room for photos of a parcel and its papers, not a store for
+// anything at all.
+const (
+	MaxFiles      = 20
+	MaxFilesBytes = 50 << 20
+)
 
 // Registered is what registration tells the agent.
 type Registered struct {
@@ -126,8 +135,26 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 }
 
 // addFile keeps a file of the complaint. Its type is read from its bytes, never taken from the
-// sender, so it is served as what it is (always as a download, with nosniff).
+// sender (Handlers.File serves it as what it is, or as a download). Evidence is refused past the
+// complaint's caps on count and total size; the complaint's row is locked first, so two uploads
+// at once cannot pass a cap together.
 func addFile(ctx context.Context, tx pgx.Tx, id int64, kind string, f Upload) error {
+	if kind == "evidence" {
+		var n int
+		var total int64
+		err := tx.QueryRow(ctx, `WITH c AS (SELECT id FROM complaints WHERE id = $1 FOR UPDATE)
+			SELECT count(f.id), coalesce(sum(length(f.data)), 0) FROM c LEFT JOIN complaint_files f ON f.complaint_id = c.id AND f.kind = 'evidence'`, id).
+			Scan(&n, &total)
+		if err != nil {
+			return err
+		}
+		if n+1 > MaxFiles {
+			return &apperr.Error{Code: apperr.Invalid, Message: "complaints.evidence.too_many", Field: "file", Args: map[string]any{"Max": MaxFiles}}
+		}
+		if total+int64(len(f.Data)) > MaxFilesBytes {
+			return &apperr.Error{Code: apperr.Invalid, Message: "complaints.evidence.too_much", Field: "file", Args: map[string]any{"MB": MaxFilesBytes >> 20}}
+		}
+	}
 	f.ContentType = mimetype.Detect(f.Data).String()
 	_, err := tx.Exec(ctx, `INSERT INTO complaint_files (complaint_id, kind, name, content_type, data, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
 		id, kind, f.Name, f.ContentType, f.Data, staffID(ctx))
@@ -174,6 +201,9 @@ func (s *Store) CreateDraft(ctx context.Context, m MailDraft) (bool, error) {
 		}
 		for _, f := range m.Attachments {
 			if err := addFile(ctx, tx, id, "evidence", f); err != nil {
+				if apperr.CodeOf(err) == apperr.Invalid {
+					break // past the caps: the draft keeps what fits, and the mail stays in the mailbox
+				}
 				return err
 			}
 		}

@@ -3,6 +3,9 @@ package complaints
 import (
 	"context"
 	"fmt"
+	"mime"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -211,8 +214,38 @@ func (h *Handlers) File(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set("Content-Type", ct)
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Attachment(name)
+	// The stored type was read from the bytes. Only pictures and PDFs that browsers show safely
+	// are served as what they are (inline); anything else, an SVG or HTML too, is a download of
+	// plain bytes. The name never decides the type (Fiber's Attachment would take it from the
+	// extension, so the header is written here, after it).
+	disposition, serveAs := "attachment", "application/octet-stream"
+	if safeInline[ct] {
+		disposition, serveAs = "inline", ct
+	}
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(disposition, name))
+	c.Set(fiber.HeaderContentType, serveAs)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	if serveAs != "application/pdf" { // Chromium will not show a PDF in a sandboxed document
+		c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.Send(data)
+}
+
+// safeInline are the evidence types a browser may show in place: pictures it decodes as
+// pictures (never SVG, which can carry script) and PDF.
+var safeInline = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "application/pdf": true}
+
+// contentDisposition names the file for the browser, any language, with no header injection.
+func contentDisposition(kind, name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, filepath.Base(name))
+	if v := mime.FormatMediaType(kind, map[string]string{"filename": name}); v != "" {
+		return v
+	}
+	return kind
 }
