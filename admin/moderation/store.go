@@ -1,7 +1,8 @@
 // Package moderation is the moderation desk: orders that left the normal line (not delivered 24 h
 // after their expected time, cancelled after pickup, a courier's cancellation, a weight dispute)
-// become cases; support staff record contact attempts and findings and choose an outcome, which
-// applies the money rule (admin/finance/settle) with the order's status in one transaction.
+// become cases; support staff record contact attempts and findings and choose an outcome. Opening
+// and deciding a case are the order lifecycle's (admin/lifecycle): the case, the order's status,
+// the money rule and the notices in one transaction; this desk lists, shows and annotates cases.
 package moderation
 
 import (
