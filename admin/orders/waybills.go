@@ -119,6 +119,7 @@ func Labels(lang string) pdfdoc.Labels {
 		RecipientSignature: t("recipient_signature"), Kg: t("kg"), HandoverAct: t("act"), Courier: t("courier"),
 		Date: t("date"), Waybills: t("waybill_no"), Address: t("address"), RowNo: t("row_no"), Total: t("total"),
 		HandedOver: t("handed_over"), Received: t("received"), Signature: t("signature"), PageOf: t("page_of"),
+		Lang: lang,
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jung-kurt/gofpdf"
 
-	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/static"
 )
 
@@ -171,13 +170,6 @@ func (d *Doc) fit(s string, w float64) int {
 		}
 	}
 	return len(s)
-}
-
-// FormatMinor is money.Format in Ukrainian, for callers not yet passing a language.
-//
-// Deprecated: use money.Format with the document's language (Labels.Money in this package).
-func FormatMinor(amount int64, currency string) string {
-	return money.Format(amount, currency, "uk")
 }
 
 // formatKg prints grams as kilograms with up to three decimals: 1250 → "1.25", 2000 → "2".
