@@ -333,3 +333,47 @@ func TestCancelByTheRuleBook(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, violations)
 }
+
+// A complaint filed through the API tells the complainant's endpoint of its steps, with the
+// number, state and deadline, and nothing of the respondent; the respondent's endpoint hears nothing.
+func TestComplaintStepsReachOnlyTheComplainant(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	client := e.account("client", true, "+380441100020")
+	respondent := e.account("client", true, "+380441100021")
+	key := e.key(client, []string{apikeys.ComplaintsWrite, apikeys.ComplaintsRead, apikeys.WebhooksManage}, 1000)
+	other := e.key(respondent, []string{apikeys.WebhooksManage}, 1000)
+	for _, k := range []string{key, other} {
+		status, _, b := e.callH("POST", "/api/v1/webhooks", k, map[string]any{"url": "https://hooks.example.com/", "events": []string{"complaint.step"}}, nil)
+		require.Equal(t, http.StatusCreated, status, b)
+	}
+	req := api.ComplaintRequest{ComplainantName: "Olena Koval", ComplainantBirth: "1990-04-12", RespondentLogin: "+380441100021",
+		ActionDate: time.Now().AddDate(0, 0, -1).Format("2006-01-02"), ActionTime: "10:00", ActionPlace: "Kyiv",
+		ActionDetails: "Goods not as described.", Grounds: "User agreement", Demands: []string{"refund"}}
+	status, _, filed := e.callH("POST", "/api/v1/complaints", key, req, nil)
+	require.Equal(t, http.StatusCreated, status, filed)
+
+	rows, err := e.Pool.Query(context.Background(), `SELECT account_id, body FROM webhook_deliveries WHERE event_type = 'complaint.step' ORDER BY id`)
+	require.NoError(t, err)
+	type delivery struct {
+		Account int64
+		Body    string
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[delivery])
+	require.NoError(t, err)
+	require.NotEmpty(t, list)
+	for _, d := range list {
+		require.Equal(t, client, d.Account)
+		require.NotContains(t, d.Body, "+380441100021", "the respondent's login is not in it")
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(d.Body), &m))
+		data := m["data"].(map[string]any)
+		require.Equal(t, filed["number"], data["number"])
+		require.NotEmpty(t, data["deadline"])
+	}
+	require.Equal(t, "received", func() string {
+		var m map[string]any
+		_ = json.Unmarshal([]byte(list[0].Body), &m)
+		return m["data"].(map[string]any)["step"].(string)
+	}())
+}
