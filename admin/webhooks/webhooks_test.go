@@ -238,3 +238,38 @@ func TestURLPolicy(t *testing.T) {
 	require.Contains(t, attempts[0].Error, "not a public address")
 	require.Empty(t, rcv.got)
 }
+
+// A payout's state changes reach its account's endpoint (payout.status_changed), each change once.
+func TestPayoutStatesAreDelivered(t *testing.T) {
+	t.Parallel()
+	pool, client, other := setup(t)
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, secret) VALUES
+		($1, 'https://a.example.com/', '{payout.status_changed}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+		($2, 'https://b.example.com/', '{order.status_changed}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')`, client, other)
+	require.NoError(t, err)
+	var staff, payout int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO staff (email, name, password_hash) VALUES ('f@example.com', 'F', 'x') RETURNING id`).Scan(&staff))
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO payouts (account_id, amount, currency, card_token, card_last4, card_holder, account_holder,
+		holder_match, state, needs_approval, requested_by) VALUES ($1, 15000, 'UAH', 'tok', '4242', 'SHOP A', 'Shop A', true, 'approved', false, $2) RETURNING id`,
+		client, staff).Scan(&payout))
+	for _, s := range []string{"sending", "sending", "paid"} {
+		_, err := pool.Exec(ctx, `UPDATE payouts SET state = $2, updated_at = now() WHERE id = $1`, payout, s)
+		require.NoError(t, err)
+	}
+	rows, err := pool.Query(ctx, `SELECT body FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, client)
+	require.NoError(t, err)
+	bodies, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	var states []string
+	for _, b := range bodies {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(b), &m))
+		require.Equal(t, "payout.status_changed", m["type"])
+		data := m["data"].(map[string]any)
+		require.Equal(t, float64(15000), data["amount"])
+		states = append(states, data["state"].(string))
+	}
+	require.Equal(t, []string{"approved", "sending", "paid"}, states)
+	require.Len(t, deliveries(t, pool), 3, "the other account's endpoint does not hear of it")
+}
