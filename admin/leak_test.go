@@ -230,6 +230,18 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	require.NoError(t, err)
 	require.NotEmpty(t, letters, "the decision made its letter")
 	w.letters = letters
+	// The letter goes to both parties (and third parties): it carries what each may know of the
+	// other — names, and log-ins masked — never the other side's phone.
+	for _, l := range letters {
+		var pdf []byte
+		require.NoError(t, env.Pool.QueryRow(ctx, `SELECT data FROM complaint_files WHERE id = $1`, l[1]).Scan(&pdf))
+		text, _ := readable(t, admintest.Response{Body: string(pdf), Header: http.Header{"Content-Type": {"application/pdf"}}})
+		require.Contains(t, text, "Zyqcomplainant Canary1")
+		for _, phone := range []string{"+380931742601", "+380931742602"} {
+			require.NotContains(t, text, phone, "the letter names a party's phone")
+			require.Contains(t, text, rbac.MaskPhone(phone), "the letter says which accounts, masked")
+		}
+	}
 
 	// Every outbox row about the planted people, and the e-mails among them delivered to the catcher.
 	rows, err = env.Pool.Query(ctx, `SELECT n.id FROM notifications n WHERE n.account_id = ANY($1)
