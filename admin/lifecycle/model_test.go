@@ -46,7 +46,9 @@ import (
 //
 // Each worker has its own clients and couriers with modest money (so refusals for shortness
 // happen and are predictable) and shares a few rich ones with every other worker (so the same
-// accounts are posted to concurrently). The seed is printed; LIFECYCLE_SEED reproduces a run.
+// accounts are posted to concurrently). The seed is printed; LIFECYCLE_SEED reproduces a run: each
+// worker takes the same actions with the same amounts (how the workers interleave is the
+// scheduler's).
 //
 //	./bin/postdesk pg --fast exec -- go test -count=1 -run TestModel ./admin/lifecycle/
 //	LIFECYCLE_SEED=42 ./bin/postdesk pg --fast exec -- go test -count=1 -run '^$' -bench Model -benchtime 1x ./admin/lifecycle/
