@@ -149,6 +149,12 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 			canary{record: "account", field: "card_last4", value: last4},
 			canary{record: "account", field: "card_holder", value: holder})
 	}
+	// A second account of the first one's kind with its phone and e-mail: the duplicates list shows them.
+	var dup int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO accounts (kind, name, phone, email, lang)
+		SELECT kind, 'Zyqname Canarydup', phone, email, 'en' FROM accounts WHERE id = $1 RETURNING id`, w.accounts[0]).Scan(&dup))
+	w.accounts = append(w.accounts, dup)
+	w.canaries = append(w.canaries, canary{record: "account", field: "name", value: "Zyqname Canarydup"})
 	for i, id := range w.orderIDs {
 		n := i + 1
 		sp, rp := fmt.Sprintf("+38093174261%d", n), fmt.Sprintf("+38093174262%d", n)
