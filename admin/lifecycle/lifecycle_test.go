@@ -202,3 +202,24 @@ func TestTableReadsAgainstTheRoutes(t *testing.T) {
 	require.Equal(t, rbac.OrdersEdit, perm["POST /orders/:number/status"])
 	require.Equal(t, rbac.OrdersEdit, perm["POST /orders"])
 }
+
+// An imported order (written in created without a hold, as the import's one INSERT does) gets the
+// client's hold at its deal, with the courier's deposit, as the table's Place and Accept rows say.
+func TestImportedOrderIsPlacedAtItsDeal(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	client, courier := f.user("client", money), f.user("courier", money)
+	var number string
+	require.NoError(t, f.pool.QueryRow(f.ctx, `INSERT INTO orders (external_ref, client_id, sender_name, sender_phone, sender_address,
+			recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost)
+		VALUES ('IMP-1', $1, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книги', 3000, $2, $3) RETURNING number`,
+		int64(client), int64(declared), int64(cost)).Scan(&number))
+	require.Equal(t, ledger.UserBalances{Available: money}, f.balances(client))
+	require.NoError(t, f.move(number, orders.Deal, courier))
+	require.Equal(t, ledger.UserBalances{Available: money - cost, Held: cost}, f.balances(client))
+	require.Equal(t, ledger.UserBalances{Available: money - declared - cost, Deposit: declared + cost}, f.balances(courier))
+	require.NoError(t, f.move(number, orders.PickedUp, 0))
+	require.NoError(t, f.move(number, orders.Delivered, 0))
+	require.Equal(t, ledger.UserBalances{Available: money - cost}, f.balances(client))
+	require.Equal(t, ledger.UserBalances{Available: money + cost - fee}, f.balances(courier))
+}
