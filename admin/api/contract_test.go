@@ -216,10 +216,16 @@ func TestContract(t *testing.T) {
 	require.Equal(t, "done", jsonOf(t, raw)["state"])
 	hdr, pdf = k.do(app, exchange{op: "GET /api/v1/jobs/{id}/file", path: "/api/v1/jobs/" + jobID + "/file", key: key, want: 200})
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF")))
-	_, err = e.Pool.Exec(ctx, `UPDATE orders SET courier_id = $2 WHERE number = $1`, numbers[0], courier)
+	// Parcels awaiting pickup: eleven with one courier (an act by job), one with another (at once).
+	courier2 := e.account("courier", false, "+380441200004")
+	_, err = e.Pool.Exec(ctx, `UPDATE orders SET courier_id = $2, status = 'deal' WHERE number = ANY($1)`, numbers, courier)
+	require.NoError(t, err)
+	_, err = e.Pool.Exec(ctx, `UPDATE orders SET courier_id = $2, status = 'deal' WHERE number = $1`, number2(k, app, key), courier2)
 	require.NoError(t, err)
 	const act = "POST /api/v1/handover-acts"
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": time.Now().Format("2006-01-02")}, want: 202})
+	hdr, pdf = k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier2, "date": time.Now().Format("2006-01-02")}, want: 200})
+	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF")))
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier + 1000, "date": "2026-01-01"}, want: 404})
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": "yesterday"}, want: 422})
 
@@ -316,4 +322,10 @@ func runWaybillsJob(t *testing.T, e env, fileID string) {
 	require.NoError(t, err)
 	env := &orders.Env{Pool: e.Pool, Files: store, TZ: time.UTC, Currency: "UAH"}
 	require.NoError(t, env.RunWaybills(ctx, args))
+}
+
+// number2 creates one more order and returns its number.
+func number2(k *contract, app *fiber.App, key string) string {
+	_, raw := k.do(app, exchange{op: "POST /api/v1/orders", path: "/api/v1/orders", key: key, body: newOrderBody("ONE-MORE"), want: 201})
+	return jsonOf(k.t, raw)["number"].(string)
 }

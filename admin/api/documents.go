@@ -225,8 +225,9 @@ type ActRequest struct {
 	Date      string `json:"date"`
 }
 
-// HandoverAct makes the act through the desk's handover-act job (202). The courier must be one
-// who carries or carried an order of the client's; the act lists only the client's parcels.
+// HandoverAct makes the act: up to DirectMax parcels at once as the PDF, more through the desk's
+// handover-act job (202). The courier must be one who carries or carried an order of the
+// client's; the act lists only the client's parcels (422 when there are none that day).
 func (h *Handlers) HandoverAct(c *fiber.Ctx) error {
 	var req ActRequest
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
@@ -246,6 +247,13 @@ func (h *Handlers) HandoverAct(c *fiber.Ctx) error {
 	lang := i18n.Lang(c.UserContext())
 	args := orders.ActArgs{JobBase: orders.JobBase{ClientID: principal(c).AccountID, Lang: lang}, CourierID: req.CourierID, Date: req.Date}
 	name := fmt.Sprintf("%s %d %s.pdf", i18n.T(c.UserContext(), "orders.act_name"), req.CourierID, req.Date)
+	act, err := h.ordersEnv().ClientAct(c.UserContext(), args)
+	if err != nil {
+		return failOr(c, err)
+	}
+	if len(act.Rows) <= DirectMax {
+		return sendPDF(c, name, func(b *bytes.Buffer) error { return orders.WriteAct(b, lang, act) })
+	}
 	return h.enqueue(c, args.Kind(), name, func(id int64) river.JobArgs {
 		args.FileID = id
 		return args

@@ -44,3 +44,14 @@ func (e *Env) WriteWaybillsPDF(w io.Writer, lang string, list []Order, perSheet 
 	}
 	return pdfdoc.WriteWaybills(w, Labels(lang), ws, perSheet)
 }
+
+// ClientAct is the handover act of a.ClientID's parcels (the act job's content), for callers that
+// answer a small act at once; WriteAct writes it.
+func (e *Env) ClientAct(ctx context.Context, a ActArgs) (pdfdoc.HandoverAct, error) {
+	return e.buildAct(e.asClient(ctx, a.JobBase), a)
+}
+
+// WriteAct writes a handover act in lang.
+func WriteAct(w io.Writer, lang string, act pdfdoc.HandoverAct) error {
+	return pdfdoc.WriteHandoverAct(w, Labels(lang), act)
+}

@@ -195,27 +195,9 @@ func (e *Env) RunAct(ctx context.Context, a ActArgs) error {
 	if err != nil {
 		return err
 	}
-	day, err := time.ParseInLocation("2006-01-02", a.Date, e.zone())
-	if err != nil {
-		return e.fail(ctx, a.FileID, apperr.InvalidField("date", "orders.bad_date"))
-	}
-	courier, err := accounts.Get(ctx, e.Pool, a.CourierID)
-	if err != nil || courier.Kind != "courier" {
-		return e.fail(ctx, a.FileID, apperr.New(apperr.Invalid, "orders.not_found_courier"))
-	}
-	list, err := ActOrders(ctx, e.Pool, a.CourierID, day, day.AddDate(0, 0, 1))
+	act, err := e.buildAct(ctx, a)
 	if err != nil {
 		return e.fail(ctx, a.FileID, err)
-	}
-	list = onlyClient(a.JobBase, list)
-	if len(list) == 0 {
-		return e.fail(ctx, a.FileID, apperr.New(apperr.Invalid, "orders.act_empty"))
-	}
-	act := pdfdoc.HandoverAct{Number: strings.ReplaceAll(a.Date, "-", "") + "-" + strconv.FormatInt(a.CourierID, 10),
-		Date: day, Location: e.zone(), CourierName: courier.Name, CourierPhone: courier.Phone, Currency: e.Currency}
-	for _, o := range list {
-		act.Rows = append(act.Rows, pdfdoc.ActRow{OrderNumber: o.Number, WaybillNumber: o.Waybill, Recipient: o.RecipientName,
-			Address: o.RecipientAddress, WeightGrams: o.WeightGrams, DeclaredValue: o.DeclaredValue, Cost: o.Cost})
 	}
 	f, err := e.Files.Get(ctx, a.FileID)
 	if err != nil {
@@ -223,11 +205,38 @@ func (e *Env) RunAct(ctx context.Context, a ActArgs) error {
 	}
 	err = e.Files.Complete(ctx, a.FileID, f.Name, "application/pdf", func(w io.Writer) error {
 		return pdfdoc.WriteHandoverAct(w, Labels(a.Lang), act)
-	}, map[string]any{"orders": len(list)})
+	}, map[string]any{"orders": len(act.Rows)})
 	if err != nil {
 		return e.fail(ctx, a.FileID, err)
 	}
 	return nil
+}
+
+// buildAct reads the act's courier and parcels (only the client's own when a client asked).
+func (e *Env) buildAct(ctx context.Context, a ActArgs) (pdfdoc.HandoverAct, error) {
+	day, err := time.ParseInLocation("2006-01-02", a.Date, e.zone())
+	if err != nil {
+		return pdfdoc.HandoverAct{}, apperr.InvalidField("date", "orders.bad_date")
+	}
+	courier, err := accounts.Get(ctx, e.Pool, a.CourierID)
+	if err != nil || courier.Kind != "courier" {
+		return pdfdoc.HandoverAct{}, apperr.New(apperr.Invalid, "orders.not_found_courier")
+	}
+	list, err := ActOrders(ctx, e.Pool, a.CourierID, day, day.AddDate(0, 0, 1))
+	if err != nil {
+		return pdfdoc.HandoverAct{}, err
+	}
+	list = onlyClient(a.JobBase, list)
+	if len(list) == 0 {
+		return pdfdoc.HandoverAct{}, apperr.New(apperr.Invalid, "orders.act_empty")
+	}
+	act := pdfdoc.HandoverAct{Number: strings.ReplaceAll(a.Date, "-", "") + "-" + strconv.FormatInt(a.CourierID, 10),
+		Date: day, Location: e.zone(), CourierName: courier.Name, CourierPhone: courier.Phone, Currency: e.Currency}
+	for _, o := range list {
+		act.Rows = append(act.Rows, pdfdoc.ActRow{OrderNumber: o.Number, WaybillNumber: o.Waybill, Recipient: o.RecipientName,
+			Address: o.RecipientAddress, WeightGrams: o.WeightGrams, DeclaredValue: o.DeclaredValue, Cost: o.Cost})
+	}
+	return act, nil
 }
 
 // userMessage is the message key of a user error ("" for an internal one).
