@@ -215,14 +215,16 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 		in := complaints.Intake{ComplainantName: fmt.Sprintf("Zyqcomplainant Canary%d", n), ComplainantBirth: fmt.Sprintf("194%d-03-28", n),
 			ComplainantLogin: login[0], ComplainantPhones: fmt.Sprintf("+38093174263%d", n), ComplainantEmails: fmt.Sprintf("zyq.contact%d@leak.example", n),
 			ComplainantLang: "en", RespondentLogin: login[1], OrderRef: n1, ActionDate: yesterday, ActionTime: "10:00", ActionPlace: "Kyiv",
-			ActionDetails: "The parcel came open.", Grounds: "The courier did not keep it closed.", Demands: []string{"A refund"}}
+			ActionDetails: "The parcel came open.", Grounds: "The courier did not keep it closed.", Demands: []string{"A refund"},
+			ThirdParties: fmt.Sprintf("zyq.third%d@leak.example", n)}
 		r, err := store.Register(actx, in, nil, 0)
 		require.NoError(t, err)
 		w.complaints = append(w.complaints, r.ID)
 		w.canaries = append(w.canaries,
 			dateCanary("complaint", "complainant_birth_date", in.ComplainantBirth),
 			phoneCanary("complaint", "complainant_contacts", in.ComplainantPhones),
-			canary{record: "complaint", field: "complainant_contacts", value: in.ComplainantEmails})
+			canary{record: "complaint", field: "complainant_contacts", value: in.ComplainantEmails},
+			canary{record: "account", field: "email", value: in.ThirdParties}) // a third party's e-mail, as any e-mail
 	}
 	decided := w.complaints[0]
 	require.NoError(t, store.Decide(actx, decided, complaints.Decision{Outcome: complaints.Rejected, Reasoning: "Not proven."}))

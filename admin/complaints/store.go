@@ -154,6 +154,14 @@ func (c Complaint) As(v rbac.View) Complaint {
 	if c.MailFrom != "" {
 		c.MailFrom = v.Login(c.MailFrom)
 	}
+	// Third parties are named by their e-mails, one a line.
+	third := strings.Split(c.ThirdParties, "\n")
+	for i, l := range third {
+		if l = strings.TrimSpace(l); l != "" {
+			third[i] = v.Login(l)
+		}
+	}
+	c.ThirdParties = strings.Join(third, "\n")
 	return c
 }
 
