@@ -16,7 +16,8 @@ import (
 )
 
 // A support agent, in Chromium, hands an order over to another courier on its page (the first
-// courier's deposit comes back, the new one's is held), then sends it to moderation: the page then
+// courier's deposit comes back, the new one's is held), then sends it to moderation because the
+// courier cancelled: the page then
 // offers no moves, only the link to its case, which opens the case page.
 func TestBrowserChangeCourierAndModerate(t *testing.T) {
 	p := newPortal(t)
@@ -49,6 +50,7 @@ func TestBrowserChangeCourierAndModerate(t *testing.T) {
 		chromedp.Navigate(base+"/orders/"+n),
 		chromedp.WaitVisible(`#to`, chromedp.ByQuery),
 		chromedp.SetValue(`#to`, "in_moderation", chromedp.ByQuery),
+		chromedp.SetValue(`#reason`, "courier_cancel_before_pickup", chromedp.ByQuery),
 		chromedp.SendKeys(`#note`, "the courier does not answer", chromedp.ByQuery),
 		chromedp.Click(`form[action$="/status"] button[type=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#order-case a`, chromedp.ByQuery),
@@ -64,4 +66,8 @@ func TestBrowserChangeCourierAndModerate(t *testing.T) {
 	require.Zero(t, moves, "an order in moderation offers no moves on its page")
 	require.True(t, strings.HasPrefix(caseHref, "/moderation/"), caseHref)
 	require.Contains(t, heading, strings.TrimPrefix(caseHref, "/moderation/"))
+	var reason string
+	require.NoError(t, p.env.Pool.QueryRow(p.ctx, `SELECT reason FROM moderation_cases WHERE id = $1`,
+		strings.TrimPrefix(caseHref, "/moderation/")).Scan(&reason))
+	require.Equal(t, "courier_cancel_before_pickup", reason, "the reason chosen on the order's page")
 }

@@ -36,6 +36,8 @@ func (s Service) Move(ctx context.Context, number string, m orders.MoveRequest, 
 
 func (s Service) Moves(o orders.Order) []orders.Status { return Moves(o.Status) }
 
+func (s Service) CaseReasons(from orders.Status) []string { return CaseReasons(from) }
+
 func (s Service) OpenCase(ctx context.Context, orderID int64) (int64, error) {
 	return OpenCaseOf(ctx, s.Pool, orderID)
 }
@@ -103,7 +105,14 @@ func Move(ctx context.Context, pool orders.Beginner, number string, m orders.Mov
 		if m.CourierID != 0 {
 			return apperr.InvalidField("courier", "orders.courier_only_with_deal")
 		}
-		_, err := open(ctx, pool, number, Moderate, "manual", note, now)
+		reason := m.Reason
+		switch reason {
+		case "":
+			reason = "manual"
+		case "overdue": // the sweep's alone
+			return apperr.InvalidField("reason", "moderation.reason_unknown")
+		}
+		_, err := open(ctx, pool, number, Moderate, reason, note, now)
 		return err
 	}
 	return inTx(ctx, pool, func(tx pgx.Tx) error {

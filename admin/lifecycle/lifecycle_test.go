@@ -223,3 +223,28 @@ func TestImportedOrderIsPlacedAtItsDeal(t *testing.T) {
 	require.Equal(t, ledger.UserBalances{Available: money - cost}, f.balances(client))
 	require.Equal(t, ledger.UserBalances{Available: money + cost - fee}, f.balances(courier))
 }
+
+// A move to moderation on the orders page opens its case for the reason staff chose from those that
+// fit where the order is (manual by default); the overdue case is the sweep's alone.
+func TestModerateWithAReason(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []string{"manual", "courier_cancel_before_pickup", "weight_dispute"}, lifecycle.CaseReasons(orders.Deal))
+	require.Equal(t, []string{"manual", "weight_dispute"}, lifecycle.CaseReasons(orders.Delivered))
+	require.Empty(t, lifecycle.CaseReasons(orders.InModeration))
+	f := newFixture(t)
+	client, courier := f.user("client", money), f.user("courier", money)
+	o, err := lifecycle.Create(f.ctx, f.pool, f.input(client), f.now)
+	require.NoError(t, err)
+	require.NoError(t, f.move(o.Number, orders.Deal, courier))
+	moderate := func(reason string) error {
+		return lifecycle.Move(f.ctx, f.pool, o.Number, orders.MoveRequest{To: orders.InModeration, Reason: reason}, f.now)
+	}
+	require.Equal(t, apperr.Invalid, apperr.CodeOf(moderate("overdue")))
+	require.Equal(t, "lifecycle.reason_not_now", apperr.MessageOf(moderate("client_cancel_after_pickup")))
+	require.NoError(t, moderate("courier_cancel_before_pickup"))
+	caseID, err := lifecycle.OpenCaseOf(f.ctx, f.pool, o.ID)
+	require.NoError(t, err)
+	require.NoError(t, lifecycle.Decide(f.ctx, f.pool, caseID, lifecycle.Decision{Outcome: "courier_fault"}, f.now))
+	require.Equal(t, ledger.UserBalances{Available: money - penalty}, f.balances(courier))
+	require.Equal(t, ledger.UserBalances{Available: money}, f.balances(client))
+}

@@ -107,6 +107,18 @@ var ReasonsFrom = map[string][]orders.Status{
 	"manual":                       {created, deal, pickedUp, delivered},
 }
 
+// CaseReasons lists the reasons staff may open a case for from a status, manual first (the orders
+// page's default); the overdue case is the sweep's.
+func CaseReasons(from orders.Status) []string {
+	var out []string
+	for _, r := range append([]string{"manual"}, Reasons...) {
+		if r != "overdue" && contains(ReasonsFrom[r], from) && !contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Reasons a case opens for, in the order the desk lists them.
 var Reasons = []string{"overdue", "client_cancel_after_pickup", "courier_cancel_before_pickup", "courier_cancel_after_pickup", "weight_dispute", "manual"}
 

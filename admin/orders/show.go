@@ -105,6 +105,11 @@ func (h *Handlers) show(c *fiber.Ctx, status int, attachErr string) error {
 			d.NeedsCourier = o.CourierID == 0
 		}
 		d.Next = append(d.Next, ordersv.Option{Value: string(n), Label: label})
+		if n == InModeration {
+			for _, r := range h.Lifecycle.CaseReasons(o.Status) {
+				d.Reasons = append(d.Reasons, ordersv.Option{Value: r, Label: web.T(c, "moderation.reason."+r)})
+			}
+		}
 	}
 	if o.Status == InModeration {
 		// The order leaves moderation only through its case's decision: the page links to it.
@@ -143,7 +148,7 @@ func humanSize(n int64) string {
 // Move changes the order's status (a refused transition comes back as a toast; nothing changes).
 func (h *Handlers) Move(c *fiber.Ctx) error {
 	number := c.Params("number")
-	m := MoveRequest{To: Status(c.FormValue("to")), Note: c.FormValue("note")}
+	m := MoveRequest{To: Status(c.FormValue("to")), Note: c.FormValue("note"), Reason: c.FormValue("reason")}
 	if s := strings.TrimSpace(c.FormValue("courier")); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {

@@ -664,6 +664,8 @@ type MoveRequest struct {
 	// CourierID assigns the courier who accepted the order, with the move to deal; on an order
 	// already in deal, a different courier is a change of courier.
 	CourierID int64
+	// Reason is why a move to moderation opens its case ("manual" when empty).
+	Reason string
 }
 
 // Lifecycle is what the orders pages need of admin/lifecycle, which owns every status change of an
@@ -676,6 +678,8 @@ type Lifecycle interface {
 	Move(ctx context.Context, number string, m MoveRequest, now time.Time) error
 	// Moves lists the statuses the order page offers for the order (none while it is in moderation).
 	Moves(o Order) []Status
+	// CaseReasons lists the reasons a case may open for from a status.
+	CaseReasons(s Status) []string
 	// OpenCase is the id of the open moderation case of an order in moderation (0: none).
 	OpenCase(ctx context.Context, orderID int64) (int64, error)
 }
