@@ -89,10 +89,11 @@ type View struct {
 func FullView() View { return View{full: true} }
 
 // PartyView is what one party of a case (a complainant, a respondent, a third party) may learn of
-// the others from what the platform sends them: names, and log-ins, phones and e-mails masked;
-// every other personal field hidden (its registered default, which for personal data is Hidden).
+// the others from what the platform sends them: names only; log-ins, phones, e-mails and every
+// other personal field hidden. (A document sent to parties is also opened by staff, whose own
+// rules may hide even a masked phone.)
 func PartyView() View {
-	return View{modes: map[string]Mode{"account.name": Read, "account.phone": Masked, "account.email": Masked}}
+	return View{modes: map[string]Mode{"account.name": Read, "account.phone": Hidden, "account.email": Hidden}}
 }
 
 // ViewOf builds a view from explicit modes ("record.field" → mode); fields not named get their

@@ -39,8 +39,8 @@ func (s *Store) MakeLetter(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		// One letter goes to every party: it carries what each may know of the others (names;
-		// log-ins masked), never the other side's phone or e-mail.
+		// One letter goes to every party: it carries what each may know of the others (names),
+		// never the other side's phone or e-mail.
 		pdf, err := s.LetterPDF(c.As(rbac.PartyView()), demands, acts)
 		if err != nil {
 			return err
