@@ -129,7 +129,9 @@ func writeExcelStyleWorkbook(out io.Writer, header []string, rows int, cell func
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst %s count="%d" uniqueCount="%d">`, ns, len(sst), len(sst))
 	for _, s := range sst {
 		w.WriteString(`<si><t xml:space="preserve">`)
-		xml.EscapeText(w, []byte(s))
+		if err := xml.EscapeText(w, []byte(s)); err != nil {
+			return err
+		}
 		w.WriteString(`</t></si>`)
 	}
 	w.WriteString(`</sst>`)
