@@ -288,9 +288,10 @@ func (s *Server) postgresUser(ctx context.Context) (*syscall.Credential, error) 
 	u, err := user.Lookup("postgres")
 	if errors.As(err, new(user.UnknownUserError)) {
 		s.log.Info("postgres: creating system user postgres")
-		out, err := exec.CommandContext(ctx, "useradd", "--system", "--no-create-home", "postgres").CombinedOutput()
-		if err != nil {
-			return nil, fmt.Errorf("postgres: useradd: %w\n%s", err, tail(out, 5))
+		// cerr, not err: the lookup below must replace the outer "unknown user" error.
+		out, cerr := exec.CommandContext(ctx, "useradd", "--system", "--no-create-home", "postgres").CombinedOutput()
+		if cerr != nil {
+			return nil, fmt.Errorf("postgres: useradd: %w\n%s", cerr, tail(out, 5))
 		}
 		u, err = user.Lookup("postgres")
 	}
@@ -358,7 +359,9 @@ func (s *Server) allowTraverse() error {
 func chownTree(root string, uid, gid int) error {
 	return filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
 		if err == nil {
-			err = os.Lchown(path, uid, gid)
+			// G122: root is the project's own data folder, created by this process; Lchown never
+			// follows a symlink.
+			err = os.Lchown(path, uid, gid) //nolint:gosec // see above
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
