@@ -77,7 +77,7 @@ func DefaultBackoff(attempt int) time.Duration {
 	if attempt > len(steps) {
 		return steps[len(steps)-1]
 	}
-	return steps[attempt-1]
+	return steps[attempt-1] //nolint:gosec // G602: attempt is clamped to 1..len(steps) above
 }
 
 type claimed struct {

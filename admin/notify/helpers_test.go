@@ -3,13 +3,12 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,8 +58,7 @@ func newMailServer(t testing.TB) *mailServer {
 
 func (m *mailServer) mailer() *notify.SMTPMailer {
 	host, port, _ := net.SplitHostPort(m.addr)
-	var p int
-	fmt.Sscan(port, &p)
+	p, _ := strconv.Atoi(port) // the listener's own port: always a number
 	return &notify.SMTPMailer{Config: notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "noreply@postdesk.test", FromName: "Postdesk", Timeout: 10 * time.Second}}
 }
 
@@ -223,7 +221,3 @@ func waitFor(t testing.TB, within time.Duration, cond func() bool) {
 	}
 	t.Fatal("condition not met in time")
 }
-
-var errNever = errors.New("never")
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
