@@ -224,7 +224,6 @@ func BenchmarkOrders(b *testing.B) {
 		b.Logf("import file: %.1f MB", float64(len(file))/(1<<20))
 		up, err := store.Store(ctx, files.Stored{Owner: adminID, Kind: "orders_import_upload", Name: "bench.xlsx", Body: bytes.NewReader(file)})
 		require.NoError(b, err)
-		file = nil
 		id, err := store.Enqueue(ctx, noInsert{}, files.Job{Owner: adminID, Kind: "orders_import", Name: "bench.xlsx"}, noArgs)
 		require.NoError(b, err)
 		mem := watchMemory()

@@ -164,8 +164,7 @@ func Match(lines []Line, entries []Entry, s Settings, emit func(Pair)) {
 	for k := range next {
 		next[k] = int32(k)
 	}
-	var find func(k int32) int32
-	find = func(k int32) int32 {
+	find := func(k int32) int32 {
 		for next[k] != k {
 			next[k] = next[next[k]]
 			k = next[k]
