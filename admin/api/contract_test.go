@@ -215,6 +215,7 @@ func TestContract(t *testing.T) {
 	_, raw = k.do(app, exchange{op: "GET /api/v1/jobs/{id}", path: "/api/v1/jobs/" + jobID, key: key, want: 200})
 	require.Equal(t, "done", jsonOf(t, raw)["state"])
 	hdr, pdf = k.do(app, exchange{op: "GET /api/v1/jobs/{id}/file", path: "/api/v1/jobs/" + jobID + "/file", key: key, want: 200})
+	require.Equal(t, "application/pdf", hdr.Get("Content-Type"))
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF")))
 	// Parcels awaiting pickup: eleven with one courier (an act by job), one with another (at once).
 	courier2 := e.account("courier", false, "+380441200004")
@@ -225,6 +226,7 @@ func TestContract(t *testing.T) {
 	const act = "POST /api/v1/handover-acts"
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": time.Now().Format("2006-01-02")}, want: 202})
 	hdr, pdf = k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier2, "date": time.Now().Format("2006-01-02")}, want: 200})
+	require.Equal(t, "application/pdf", hdr.Get("Content-Type"))
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF")))
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier + 1000, "date": "2026-01-01"}, want: 404})
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": "yesterday"}, want: 422})
