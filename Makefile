@@ -28,7 +28,7 @@ vet:
 # -race everywhere: most tests wait on PostgreSQL or Chromium, so the detector costs little
 # (the ledger's tests: 12.3 s without, 13.1 s with), and the desks, jobs and workers all run
 # goroutines.
-test: build test-deps tidy-check
+test: build test-deps tidy-check lint
 	$(WITH_DB) $(GO) test -race -count=1 -p 2 -timeout 30m ./...
 
 # go.mod and go.sum must be exactly what `go mod tidy` makes: add a dependency with
