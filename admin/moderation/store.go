@@ -184,12 +184,3 @@ func staffID(ctx context.Context) *int64 {
 	}
 	return nil
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
