@@ -70,6 +70,11 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 
 func (h *Handlers) register(c *fiber.Ctx, draftID int64, f complaintsv.Form) error {
 	in, values := intakeOf(c)
+	if draftID != 0 {
+		if err := h.keepUnread(c, draftID, &in); err != nil {
+			return err
+		}
+	}
 	files, err := uploads(c, "evidence")
 	if err != nil {
 		return web.Render(c, fiber.StatusUnprocessableEntity, f.Title, complaintsv.NewForm(withErrors(c, f, values, FieldErrors{"evidence": err.Error()})))
@@ -118,6 +123,23 @@ func (h *Handlers) CompleteForm(c *fiber.Ctx) error {
 		Values: values,
 		Mail:   &complaintsv.MailInfo{From: cm.MailFrom, Subject: cm.MailSubject, Body: cm.MailBody}}
 	return web.Render(c, fiber.StatusOK, f.Title, complaintsv.NewForm(f))
+}
+
+// keepUnread completes a draft with what its mail gave for the fields the viewer cannot read (the
+// form left them empty rather than show them): the complainant's log-in and contact e-mails.
+func (h *Handlers) keepUnread(c *fiber.Ctx, draftID int64, in *Intake) error {
+	v := actorView(c)
+	stored, err := h.store().load(web.Ctx(c), h.Pool, draftID)
+	if err != nil {
+		return err
+	}
+	if in.ComplainantLogin == "" && stored.ComplainantLogin != "" && !v.Reads("account", rbac.LoginField(stored.ComplainantLogin)) {
+		in.ComplainantLogin = stored.ComplainantLogin
+	}
+	if in.ComplainantEmails == "" && !v.Reads(Record, "complainant_contacts") {
+		in.ComplainantEmails = stored.ComplainantEmails
+	}
+	return nil
 }
 
 // Complete turns a draft into a registered complaint.
