@@ -334,7 +334,6 @@ var skipRoutes = map[string]string{
 	"/login":                               "public log-in form; no record data",
 	"/metrics":                             "Prometheus counters labelled by route pattern; no record data",
 	"/admin/jobs":                          "River's single-page app shell (JavaScript); no record data",
-	"/admin/jobs/*":                        "River's app and its JSON API of job rows, whose args carry ids and file ids only",
 	"/orders/:number/attachments/:id<int>": "the bytes of a file a user attached, served as they were uploaded",
 	"/orders/:number/attachments/:id<int>/thumb": "a picture's thumbnail bytes",
 	"/news/images/:id<int>":                      "a news picture's bytes",
@@ -408,6 +407,12 @@ func fill(w *leakWorld, files []int64, path string) ([]string, bool) {
 		return ids("/finance/reconciliation/", "/export.xlsx", w.recon), true
 	case "/news/:id<int>", "/news/:id<int>/progress", "/news/:id<int>/edit":
 		return ids("/news/", strings.TrimPrefix(path, "/news/:id<int>"), w.news), true
+	case "/admin/jobs/*": // River's own API behind its dashboard: every job's args and errors
+		var out []string
+		for _, st := range []string{"available", "running", "retryable", "completed", "discarded", "scheduled"} {
+			out = append(out, "/admin/jobs/api/jobs?state="+st+"&limit=200")
+		}
+		return out, true
 	case "/admin/staff/:id<int>":
 		return ids("/admin/staff/", "", w.staffIDs), true
 	case "/files/:id<int>", "/files/:id<int>/progress":
