@@ -332,8 +332,6 @@ func customGroup(t *testing.T, env *admintest.Env, email, name, role string, rul
 // skipRoutes are GET routes the crawl does not open, each with why it cannot carry personal data.
 var skipRoutes = map[string]string{
 	"/login":                               "public log-in form; no record data",
-	"/metrics":                             "Prometheus counters labelled by route pattern; no record data",
-	"/admin/jobs":                          "River's single-page app shell (JavaScript); no record data",
 	"/orders/:number/attachments/:id<int>": "the bytes of a file a user attached, served as they were uploaded",
 	"/orders/:number/attachments/:id<int>/thumb": "a picture's thumbnail bytes",
 	"/news/images/:id<int>":                      "a news picture's bytes",
