@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/api"
 	"github.com/postdesk/postdesk/admin/webhooks"
 )
 
@@ -38,7 +39,27 @@ func (w *WebhookDeliverWorker) Timeout(*river.Job[webhooks.DeliverArgs]) time.Du
 // addWebhooks registers the delivery worker and its queue.
 func addWebhooks(workers *river.Workers, cfg *river.Config, pool *pgxpool.Pool, opts Options) {
 	river.AddWorker(workers, &WebhookDeliverWorker{Sender: &webhooks.Sender{Pool: pool}})
+	river.AddWorker(workers, &APIPurgeWorker{Pool: pool})
 	if opts.Work {
 		cfg.Queues[webhooks.Queue] = river.QueueConfig{MaxWorkers: 5}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return APIPurgeArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "api_purge"}))
 	}
+}
+
+// APIPurgeArgs forgets the API's old Idempotency-Keys (api.IdempotencyTTL).
+type APIPurgeArgs struct{}
+
+func (APIPurgeArgs) Kind() string { return "api_purge" }
+
+// APIPurgeWorker runs APIPurgeArgs.
+type APIPurgeWorker struct {
+	river.WorkerDefaults[APIPurgeArgs]
+	Pool *pgxpool.Pool
+}
+
+func (w *APIPurgeWorker) Work(ctx context.Context, _ *river.Job[APIPurgeArgs]) error {
+	_, err := api.PurgeIdempotency(ctx, w.Pool, time.Now())
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/accounts"
@@ -250,4 +251,15 @@ func failBlock(c *fiber.Ctx, err error) error {
 		}
 	}
 	return failOr(c, err)
+}
+
+// IdempotencyTTL is how long an Idempotency-Key is remembered: a retry after that creates anew.
+const IdempotencyTTL = 30 * 24 * time.Hour
+
+// PurgeIdempotency forgets Idempotency-Keys older than IdempotencyTTL (a daily job).
+func PurgeIdempotency(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, now time.Time) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM api_idempotency WHERE created_at < $1`, now.Add(-IdempotencyTTL))
+	return tag.RowsAffected(), err
 }

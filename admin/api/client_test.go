@@ -377,3 +377,18 @@ func TestComplaintStepsReachOnlyTheComplainant(t *testing.T) {
 		return m["data"].(map[string]any)["step"].(string)
 	}())
 }
+
+// Idempotency-Keys are remembered for api.IdempotencyTTL, then forgotten by the daily purge.
+func TestIdempotencyKeysExpire(t *testing.T) {
+	t.Parallel()
+	e := env{admintest.New(t), t}
+	ctx := context.Background()
+	client := e.account("client", true, "+380441100030")
+	_, err := e.Pool.Exec(ctx, `INSERT INTO api_idempotency (account_id, key, request_hash, created_at) VALUES
+		($1, 'old', sha256('a'), now() - interval '31 days'), ($1, 'recent', sha256('b'), now() - interval '29 days')`, client)
+	require.NoError(t, err)
+	n, err := api.PurgeIdempotency(ctx, e.Pool, time.Now())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	require.Equal(t, 1, e.count(`SELECT count(*) FROM api_idempotency WHERE account_id = $1 AND key = 'recent'`, client))
+}
