@@ -52,14 +52,14 @@ type Field struct {
 // Key is "record.field".
 func (f Field) Key() string { return f.Record + "." + f.Name }
 
-var fields = map[string]Field{}
-
-// Register declares a governed field. Desk packages register theirs in init.
-func Register(fs ...Field) {
-	for _, f := range fs {
-		fields[f.Key()] = f
+// fields indexes the governed fields (fields_list.go) by key; built once, never changed.
+var fields = func() map[string]Field {
+	m := make(map[string]Field, len(governedFields))
+	for _, f := range governedFields {
+		m[f.Key()] = f
 	}
-}
+	return m
+}()
 
 // Fields returns the registered fields of record (all records when record is ""), sorted.
 func Fields(record string) []Field {

@@ -18,8 +18,20 @@ const (
 	MetricsRead   Perm = "metrics:read"
 )
 
-// AllPerms lists every permission, for the role matrix and the route-table test.
-var AllPerms = []Perm{DashboardRead, AccountsRead, AccountsEdit, StaffManage, GroupsManage, AuditRead, JobsManage, MetricsRead}
+// AllPerms lists every permission, once, in the order the role matrix shows them; the route-table
+// test checks every route's permission is here. A desk that adds permissions lists them here and
+// grants them in a migration.
+func AllPerms() []Perm {
+	return []Perm{
+		DashboardRead, AccountsRead, AccountsEdit, StaffManage, GroupsManage, AuditRead, JobsManage, MetricsRead,
+		AccountsBlock, AccountsDelete, AccountsDeleteOverride, APIKeysRead, APIKeysManage,
+		NewsRead, NewsEdit, NotificationsRead, NotificationsResend,
+		ComplaintsRead, ComplaintsWrite, ComplaintsDecide, ComplaintsAssign, ComplaintsExtend, ComplaintsBoard,
+		FinanceRead, FinanceEdit, ModerationRead, ModerationWork,
+		PayoutsRead, PayoutsRequest, PayoutsApprove, PayoutsOverride, ReconRead, ReconEdit, ReconClose,
+		OrdersRead, OrdersEdit,
+	}
+}
 
 // GrantTx allows role the permission. The casbin_rule trigger tells every process to reload.
 func GrantTx(ctx context.Context, tx pgx.Tx, role string, p Perm) error {

@@ -13,8 +13,3 @@ const (
 	NotificationsRead      Perm = "notifications:read"       // the outbox and the mail catcher
 	NotificationsResend    Perm = "notifications:resend"     // send a notice again
 )
-
-func init() {
-	AllPerms = append(AllPerms, AccountsBlock, AccountsDelete, AccountsDeleteOverride, APIKeysRead, APIKeysManage,
-		NewsRead, NewsEdit, NotificationsRead, NotificationsResend)
-}

@@ -9,7 +9,3 @@ const (
 	ComplaintsExtend Perm = "complaints:extend" // approve the one extension (leads)
 	ComplaintsBoard  Perm = "complaints:board"  // the SLA board and its export (leads)
 )
-
-func init() {
-	AllPerms = append(AllPerms, ComplaintsRead, ComplaintsWrite, ComplaintsDecide, ComplaintsAssign, ComplaintsExtend, ComplaintsBoard)
-}

@@ -8,7 +8,3 @@ const (
 	ModerationRead Perm = "moderation:read" // the moderation queue and its cases
 	ModerationWork Perm = "moderation:work" // record contacts and findings, choose outcomes
 )
-
-func init() {
-	AllPerms = append(AllPerms, FinanceRead, FinanceEdit, ModerationRead, ModerationWork)
-}

@@ -11,7 +11,3 @@ const (
 	ReconEdit       Perm = "recon:edit"       // open periods, load statements, resolve exceptions
 	ReconClose      Perm = "recon:close"      // close a period
 )
-
-func init() {
-	AllPerms = append(AllPerms, PayoutsRead, PayoutsRequest, PayoutsApprove, PayoutsOverride, ReconRead, ReconEdit, ReconClose)
-}

@@ -5,5 +5,3 @@ const (
 	OrdersRead Perm = "orders:read" // list, open, print and export orders
 	OrdersEdit Perm = "orders:edit" // enter, import, change status, attach files
 )
-
-func init() { AllPerms = append(AllPerms, OrdersRead, OrdersEdit) }

@@ -24,18 +24,7 @@ type ID = int64
 // Record is the field-rules name of an account.
 const Record = "account"
 
-// The governed fields of an account. Personal data is hidden unless a group's rule says otherwise.
-func init() {
-	rbac.Register(
-		rbac.Field{Record: Record, Name: "name", Default: rbac.Read},
-		rbac.Field{Record: Record, Name: "phone", Default: rbac.Hidden, Mask: rbac.MaskPhone},
-		rbac.Field{Record: Record, Name: "email", Default: rbac.Hidden, Mask: rbac.MaskEmail},
-		rbac.Field{Record: Record, Name: "birth_date", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "passport", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "card_last4", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "card_holder", Default: rbac.Hidden},
-	)
-}
+// Its governed fields are listed with every other in rbac/fields_list.go.
 
 // Account is an account as the viewer may see it: hidden fields are empty, masked ones masked.
 type Account struct {

@@ -22,14 +22,7 @@ import (
 // Record is the field-rules and audit name of a complaint.
 const Record = "complaint"
 
-// The complainant's personal data is governed like an account's: hidden unless a group's rule says
-// otherwise (support agents do not see the date of birth; see SeedDemo).
-func init() {
-	rbac.Register(
-		rbac.Field{Record: Record, Name: "complainant_birth_date", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "complainant_contacts", Default: rbac.Read, Mask: rbac.MaskContacts},
-	)
-}
+// Its governed fields are listed with every other in rbac/fields_list.go.
 
 // Inserter enqueues a River job on the caller's transaction (satisfied by *river.Client[pgx.Tx]).
 type Inserter interface {

@@ -209,7 +209,7 @@ func (h *Handlers) SaveRules(c *fiber.Ctx) error {
 // Roles shows the permissions × roles matrix.
 func (h *Handlers) Roles(c *fiber.Ctx) error {
 	d := groupsv.RolesData{Roles: rbac.Roles}
-	for _, p := range rbac.AllPerms {
+	for _, p := range rbac.AllPerms() {
 		row := groupsv.PermRow{Perm: string(p)}
 		for _, r := range rbac.Roles {
 			row.Allowed = append(row.Allowed, h.Enforcer.Can([]string{r}, p))
@@ -234,7 +234,7 @@ func (h *Handlers) SaveRoles(c *fiber.Ctx) error {
 			if r == "admin" {
 				continue
 			}
-			for _, p := range rbac.AllPerms {
+			for _, p := range rbac.AllPerms() {
 				has := h.Enforcer.Can([]string{r}, p)
 				wants := want[r+"|"+string(p)]
 				if has == wants {

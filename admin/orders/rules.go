@@ -19,21 +19,7 @@ import (
 // Record is the field-rules name of an order.
 const Record = "order"
 
-// The governed fields of an order. Names, phones and addresses of senders and recipients are
-// personal data; money is governed so a group can be kept from it.
-func init() {
-	rbac.Register(
-		rbac.Field{Record: Record, Name: "sender_name", Default: rbac.Read},
-		rbac.Field{Record: Record, Name: "sender_phone", Default: rbac.Hidden, Mask: rbac.MaskPhone},
-		rbac.Field{Record: Record, Name: "sender_address", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "recipient_name", Default: rbac.Read},
-		rbac.Field{Record: Record, Name: "recipient_phone", Default: rbac.Hidden, Mask: rbac.MaskPhone},
-		rbac.Field{Record: Record, Name: "recipient_address", Default: rbac.Hidden},
-		rbac.Field{Record: Record, Name: "declared_value", Default: rbac.Read},
-		rbac.Field{Record: Record, Name: "cost", Default: rbac.Read},
-		rbac.Field{Record: Record, Name: "comment", Default: rbac.Read},
-	)
-}
+// Its governed fields are listed with every other in rbac/fields_list.go.
 
 // Status is where an order is in its life.
 type Status string
