@@ -624,6 +624,7 @@ func TestLeakDetector(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d responses, %d generated files", v.name, opened, len(files))
+		require.Greater(t, opened, 10, "%s: the crawl opened the group's pages", v.name)
 		if full {
 			var missed []string
 			for _, c := range w.canaries {
