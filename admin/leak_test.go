@@ -90,6 +90,7 @@ type leakWorld struct {
 	news       []int64
 	staffIDs   []int64
 	webhooks   []int64 // deliveries
+	payee      int64   // the account the planted payout goes to
 }
 
 // plant writes canaries into every personal field of a few accounts, two orders (one with an open
@@ -117,7 +118,7 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	q(`UPDATE orders SET expected_at = now() + interval '7 days' WHERE id = $1`, o1)
 	var payout, pacc int64
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id, account_id FROM payouts ORDER BY id LIMIT 1`).Scan(&payout, &pacc))
-	w.payouts = []int64{payout}
+	w.payouts, w.payee = []int64{payout}, pacc
 	for _, id := range []int64{c1, k1, c2, k2, pacc} {
 		if !slices.Contains(w.accounts, id) {
 			w.accounts = append(w.accounts, id)
@@ -355,7 +356,9 @@ func queryVariants(w *leakWorld) map[string][]string {
 		"/finance/statement.pdf":  users,
 		"/finance/ledger":         {"", "?user=" + itoa(w.accounts[0])},
 		"/finance/ledger.xlsx":    {"?user=" + itoa(w.accounts[0])},
-		"/moderation":             {""},
+		"/moderation":             {"", "?state=closed"},
+		"/finance/payouts/new":    {"", "?account=" + itoa(w.payee)},
+		"/webhooks":               {"", "?account=" + itoa(w.payee)},
 		"/admin/audit":            {"", "?record_type=payout", "?record_type=complaint", "?record_type=account"},
 	}
 }
