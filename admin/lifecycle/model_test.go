@@ -159,10 +159,11 @@ func runModel(t testing.TB, nOrders int, seed uint64) result {
 	}
 	type parties struct{ clients, couriers []ledger.UserID }
 	own := make([]parties, modelWorkers)
+	perWorker := max(2, nOrders/modelWorkers/40) // about 40 orders per party, whatever the run's size
 	for w := range own {
-		for i := range 2 {
+		for i := range perWorker {
 			own[w].clients = append(own[w].clients, r.party(pl, "client", 2_000_00, 0))
-			own[w].couriers = append(own[w].couriers, r.party(pl, "courier", 3_000_00, ledger.Minor(i*800_00)))
+			own[w].couriers = append(own[w].couriers, r.party(pl, "courier", 3_000_00, ledger.Minor(i%2*800_00)))
 		}
 	}
 
@@ -323,11 +324,15 @@ func (wk *worker) step() {
 		if to == orders.Deal || rng.IntN(10) == 0 {
 			courier = wk.courier()
 		}
+		before := wk.failures.Load()
 		wk.act(fmt.Sprintf("move %s %s→%s courier %d", number, o.Status, to, courier),
 			func() error { return wk.m.Move(number, string(to), int64(courier)) },
 			func() error {
 				return lifecycle.Move(wk.ctx, wk.pool, number, orders.MoveRequest{To: to, CourierID: int64(courier), Note: "model"}, wk.now)
 			})
+		if wk.failures.Load() != before {
+			wk.explain(number, o, int64(courier), int64(o.Courier), int64(o.Client))
+		}
 	case p < 52: // a cancellation by the client on the orders page
 		wk.act(fmt.Sprintf("cancel %s %s", number, o.Status),
 			func() error { return wk.m.Move(number, "cancelled", 0) },
@@ -483,6 +488,10 @@ func (noJobs) InsertTx(context.Context, pgx.Tx, river.JobArgs, *river.InsertOpts
 	return nil, nil
 }
 
+func (noJobs) InsertManyTx(context.Context, pgx.Tx, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return nil, nil
+}
+
 // caseOf is the order's open case in the portal (0: none).
 func (wk *worker) caseOf(number string) int64 {
 	var id int64
@@ -531,6 +540,21 @@ func (wk *worker) compare(what string, modelErr, portalErr error) {
 		wk.fail("%s: the model refuses it (%s), the portal did it", what, refused.Why)
 	default:
 		wk.fail("%s: refused with an unexpected error: %v", what, portalErr)
+	}
+}
+
+// explain logs what the model and the portal hold for the parties of a disagreement.
+func (wk *worker) explain(number string, o model.Order, users ...int64) {
+	wk.t.Logf("order %s in the model before the action: %+v", number, o)
+	for _, u := range users {
+		if u == 0 {
+			continue
+		}
+		got, err := ledger.Balances(context.Background(), wk.pool, ledger.UserID(u))
+		wk.mu.Lock()
+		want := wk.m.Accounts[u]
+		wk.mu.Unlock()
+		wk.t.Logf("account %d: portal %+v (%v), model %+v", u, got, err, want)
 	}
 }
 

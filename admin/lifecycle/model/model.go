@@ -130,7 +130,7 @@ func (m *Model) deposit(o *Order, courier int64) error {
 	if !o.NoPromo {
 		promo = min(need, max(k.Promo, 0))
 	}
-	if k.Available < need-promo {
+	if need > promo && k.Available < need-promo { // promo credit alone may cover it
 		return refuse("courier short")
 	}
 	k.Promo -= promo
