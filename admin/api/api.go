@@ -22,6 +22,7 @@ import (
 	"github.com/postdesk/postdesk/admin/apikeys"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/complaints"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/webhooks"
@@ -48,7 +49,7 @@ type Handlers struct {
 	// Files and Jobs make documents in the background (the desks' River jobs and file store);
 	// nil: larger batches answer 501.
 	Files *files.Store
-	Jobs  files.Inserter
+	Jobs  enqueue.Inserter
 	// Webhooks says which receiver URLs are allowed (https; the loopback over http in tests).
 	Webhooks webhooks.Policy
 	Loc      *time.Location
@@ -106,6 +107,7 @@ func (h *Handlers) Routes() []Route {
 		{"GET", "/api/v1/webhooks/:id", apikeys.WebhooksManage, h.GetWebhook},
 		{"DELETE", "/api/v1/webhooks/:id", apikeys.WebhooksManage, h.DeleteWebhook},
 		{"POST", "/api/v1/webhooks/:id/rotate", apikeys.WebhooksManage, h.RotateWebhook},
+		{"GET", "/api/v1/webhooks/:id/deliveries", apikeys.WebhooksManage, h.WebhookDeliveries},
 	}
 }
 
@@ -184,7 +186,7 @@ func (h *Handlers) auth(scope string) fiber.Handler {
 			return fail(c, apperr.New(apperr.Forbidden, "api.scope_missing"))
 		}
 		c.Locals(localKey, p)
-		ctx := actor.With(c.UserContext(), &actor.Actor{Email: "apikey:" + p.Prefix, IP: c.IP(), View: rbac.FullView(),
+		ctx := actor.With(c.UserContext(), &actor.Actor{Loc: h.Loc, Email: "apikey:" + p.Prefix, IP: c.IP(), View: rbac.FullView(),
 			RequestID: c.GetRespHeader(fiber.HeaderXRequestID)})
 		c.SetUserContext(i18n.WithLang(ctx, lang))
 		return c.Next()

@@ -272,6 +272,11 @@ func TestContract(t *testing.T) {
 	k.do(app, exchange{op: "GET /api/v1/webhooks/{id}", path: "/api/v1/webhooks/999999", key: key, want: 404})
 	k.do(app, exchange{op: "POST /api/v1/webhooks/{id}/rotate", path: "/api/v1/webhooks/" + id + "/rotate", key: key, want: 200})
 	k.do(app, exchange{op: "POST /api/v1/webhooks/{id}/rotate", path: "/api/v1/webhooks/999999/rotate", key: key, want: 404})
+	k.do(app, exchange{op: create, path: "/api/v1/orders", key: key, body: newOrderBody("HOOKED"), want: 201})
+	_, raw = k.do(app, exchange{op: "GET /api/v1/webhooks/{id}/deliveries", path: "/api/v1/webhooks/" + id + "/deliveries", key: key, want: 200})
+	require.Len(t, jsonOf(t, raw)["deliveries"], 1, "the new order's creation")
+	k.do(app, exchange{op: "GET /api/v1/webhooks/{id}/deliveries", path: "/api/v1/webhooks/" + id + "/deliveries?cursor=x", key: key, want: 422})
+	k.do(app, exchange{op: "GET /api/v1/webhooks/{id}/deliveries", path: "/api/v1/webhooks/999999/deliveries", key: key, want: 404})
 	for range 9 {
 		k.do(app, exchange{op: "POST /api/v1/webhooks", path: "/api/v1/webhooks", key: key, body: hook, want: 201})
 	}

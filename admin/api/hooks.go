@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -107,4 +108,57 @@ func (h *Handlers) RotateWebhook(c *fiber.Ctx) error {
 	}
 	c.Set("Cache-Control", "no-store")
 	return c.JSON(out)
+}
+
+// DeliveryView is one delivery as the client sees it: what was sent, and how it went.
+type DeliveryView struct {
+	ID        string     `json:"id"` // the webhook-id header
+	Event     string     `json:"event"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	LastCode  *int       `json:"last_code"`
+	LastError string     `json:"last_error"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at"`
+	Body      string     `json:"body"`
+}
+
+// DeliveryPage is GET /api/v1/webhooks/{id}/deliveries.
+type DeliveryPage struct {
+	Deliveries []DeliveryView `json:"deliveries"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// WebhookDeliveries lists an endpoint's deliveries, newest first, for the client to see what
+// reached it (or did not) and why.
+func (h *Handlers) WebhookDeliveries(c *fiber.Ctx) error {
+	id, err := webhookID(c)
+	if err != nil {
+		return fail(c, err)
+	}
+	account := principal(c).AccountID
+	if _, err := webhooks.Get(c.UserContext(), h.Pool, account, id); err != nil {
+		return failOr(c, err)
+	}
+	f := webhooks.Filter{AccountID: account, EndpointID: id, Limit: 50}
+	if s := c.Query("cursor"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return fail(c, apperr.InvalidField("cursor", "api.bad_cursor"))
+		}
+		f.Before = n
+	}
+	list, next, err := webhooks.List(c.UserContext(), h.Pool, f)
+	if err != nil {
+		return err
+	}
+	page := DeliveryPage{Deliveries: []DeliveryView{}}
+	for _, d := range list {
+		page.Deliveries = append(page.Deliveries, DeliveryView{ID: d.MsgID, Event: d.EventType, Status: d.Status, Attempts: d.Attempts,
+			LastCode: d.LastCode, LastError: d.LastError, CreatedAt: d.CreatedAt.UTC(), SentAt: d.SentAt, Body: d.Body})
+	}
+	if next != 0 {
+		page.NextCursor = strconv.FormatInt(next, 10)
+	}
+	return c.JSON(page)
 }

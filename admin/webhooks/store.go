@@ -8,17 +8,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/enqueue"
 )
-
-// Inserter queues a River job in the caller's transaction (River's client has it).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
 
 // Delivery is one outbox row.
 type Delivery struct {
@@ -64,11 +59,12 @@ func scanDelivery(row pgx.CollectableRow) (Delivery, error) {
 
 // Filter narrows the deliveries list.
 type Filter struct {
-	AccountID int64
-	Status    string
-	Event     string
-	Before    int64 // keyset
-	Limit     int
+	AccountID  int64
+	EndpointID int64
+	Status     string
+	Event      string
+	Before     int64 // keyset
+	Limit      int
 }
 
 // Statuses of a delivery.
@@ -84,6 +80,10 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Delivery, int64, error
 	if f.AccountID != 0 {
 		where = append(where, "d.account_id = @account")
 		args["account"] = f.AccountID
+	}
+	if f.EndpointID != 0 {
+		where = append(where, "d.endpoint_id = @endpoint")
+		args["endpoint"] = f.EndpointID
 	}
 	for _, s := range Statuses {
 		if f.Status == s {
@@ -145,7 +145,7 @@ func Attempts(ctx context.Context, q db.Querier, id int64) ([]Attempt, error) {
 
 // ResendTx sends a finished delivery again: the same message (its webhook-id unchanged, so the
 // receiver can tell it is the one it may already have), with a fresh count of attempts.
-func ResendTx(ctx context.Context, tx pgx.Tx, jobs Inserter, id int64) error {
+func ResendTx(ctx context.Context, tx pgx.Tx, jobs enqueue.Inserter, id int64) error {
 	if jobs == nil {
 		return apperr.New(apperr.Internal, "webhooks.no_jobs")
 	}
