@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,7 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Enforcer *rbac.Enforcer
+	Loc      *time.Location // the platform's zone
 }
 
 // Routes are the outbox's lines of the route table.
@@ -151,7 +153,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	d := notifyv.DetailData{Row: toRow(c, r), CanResend: h.Enforcer != nil && h.Enforcer.Can(web.Actor(c).Roles, rbac.NotificationsResend)}
-	if m, err := Render(r.Template, r.Lang, MaskData(web.Actor(c).View, r.Data)); err != nil {
+	if m, err := Render(r.Template, r.Lang, h.Loc, MaskData(web.Actor(c).View, r.Data)); err != nil {
 		d.RenderErr = err.Error()
 	} else {
 		d.Subject, d.Text, d.SMS = m.Subject, m.Text, m.SMS
@@ -230,7 +232,8 @@ func (h *Handlers) caughtData(c *fiber.Ctx, list []notifyv.Caught) (map[int64]ma
 	for i, m := range list {
 		ids[i] = m.ID
 	}
-	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, raw FROM caught_messages WHERE id = ANY($1)`, ids)
+	// The headers are at the top: the attachments after them need not be read.
+	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, substring(raw from 1 for 16384) FROM caught_messages WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return nil, err
 	}
