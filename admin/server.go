@@ -30,16 +30,21 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/auth"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/dashboard"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance"
-	"github.com/postdesk/postdesk/admin/finance/financeweb"
+	"github.com/postdesk/postdesk/admin/finance/payouts"
+	"github.com/postdesk/postdesk/admin/finance/recon"
 	"github.com/postdesk/postdesk/admin/groups"
+	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/moderation"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/notify"
+	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/admin/webhooks"
@@ -52,10 +57,13 @@ import (
 // Deps are the long-lived parts a server is built from.
 type Deps struct {
 	Pool     *pgxpool.Pool
-	River    *jobs.Client
+	River    *jobs.Client // nil: a server that queues no jobs (some tests)
 	Enforcer *rbac.Enforcer
 	Config   *config.Config
 	Log      *slog.Logger
+	Clock    clock.Clock
+	Metrics  *Metrics
+	Files    *files.Store
 }
 
 // Server is the portal's HTTP side.
@@ -76,6 +84,9 @@ const BodyLimit = 32 << 20
 // New builds the app and registers every route. A route without a permission is a programming
 // error and stops start-up.
 func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Pool == nil || d.Enforcer == nil || d.Config == nil || d.Log == nil || d.Clock == nil || d.Metrics == nil || d.Files == nil {
+		return nil, fmt.Errorf("admin.New: every dependency but River is required (pool, enforcer, config, log, clock, metrics, files)")
+	}
 	s := &Server{deps: d}
 	app := fiber.New(fiber.Config{
 		AppName:               "postdesk",
@@ -87,9 +98,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		DisableStartupMessage: true,
 		// Requests come straight from browsers in the default set-up; behind a proxy set
 		// POSTDESK_TRUSTED_PROXY so c.IP() is the client's address.
-		ProxyHeader:             config.Lookup("POSTDESK_PROXY_HEADER", ""),
-		EnableTrustedProxyCheck: config.Lookup("POSTDESK_PROXY_HEADER", "") != "",
-		TrustedProxies:          strings.Fields(config.Lookup("POSTDESK_TRUSTED_PROXY", "")),
+		ProxyHeader:             d.Config.ProxyHeader,
+		EnableTrustedProxyCheck: d.Config.ProxyHeader != "",
+		TrustedProxies:          d.Config.TrustedProxies,
 	})
 	s.App = app
 
@@ -102,7 +113,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		CookieSecure:   d.Config.SecureCookies,
 		KeyGenerator:   utils.UUIDv4,
 	})
-	s.auth = &auth.Service{Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang, Secret: []byte(d.Config.SessionSecret)}
+	s.auth = &auth.Service{Now: d.Clock, Loc: d.Config.TZ, Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang, Secret: []byte(d.Config.SessionSecret)}
 	csrf := web.CSRF{Secret: []byte(d.Config.SessionSecret), SessionID: s.auth.SessionID,
 		SameOriginOnly: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs/api/") }}
 
@@ -117,7 +128,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		Next:                  func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs") },
 	}))
 	app.Use(web.SecurityHeaders(d.Config.SecureCookies))
-	app.Use(metricsMiddleware)
+	app.Use(d.Metrics.middleware)
 	app.Use("/static", func(c *fiber.Ctx) error {
 		c.Set("Cache-Control", "public, max-age=31536000, immutable")
 		return c.Next()
@@ -125,16 +136,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	app.Get("/readyz", s.ready)
 	// The platform API authenticates by key, not session: it is mounted ahead of sessions and CSRF.
-	apiHandlers := &api.Handlers{Pool: d.Pool, Orders: api.OrderLifecycle{Pool: d.Pool}, Loc: d.Config.TZ, Currency: d.Config.Currency}
+	apiHandlers := &api.Handlers{Pool: d.Pool, Orders: api.OrderLifecycle{Pool: d.Pool}, Loc: d.Config.TZ, Currency: d.Config.Currency,
+		Now: d.Clock, Files: d.Files}
 	if d.River != nil {
-		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River}
+		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River, Now: d.Clock}
 		apiHandlers.Jobs = d.River
 	}
-	apiFiles, err := files.Open(ctx, d.Pool, d.Config.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	apiHandlers.Files = apiFiles
 	app.Use("/api/", web.CleanInput)
 	api.Mount(app, apiHandlers)
 
@@ -159,11 +166,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	s.routes = s.table()
-	ordersRoutes, err := s.ordersRoutes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.routes = append(s.routes, ordersRoutes...)
 	for _, r := range s.routes {
 		if r.Perm == "" {
 			return nil, fmt.Errorf("route %s %s has no permission", r.Method, r.Path)
@@ -190,8 +192,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 // table is the route table: every route with the permission it needs.
 func (s *Server) table() []Route {
 	d := s.deps
+	jobq := enqueue.Of(d.River)
 	dash := &dashboard.Handlers{Pool: d.Pool}
-	acc := &accounts.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency}
+	acc := &accounts.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency}
 	st := &staff.Handlers{Pool: d.Pool}
 	gr := &groups.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
 	au := &auditHandlers{pool: d.Pool, tz: d.Config.TZ}
@@ -228,19 +231,23 @@ func (s *Server) table() []Route {
 
 		{Method: "GET", Path: "/admin/audit", Perm: rbac.AuditRead, Handler: au.list},
 
-		{Method: "GET", Path: "/metrics", Perm: rbac.MetricsRead, Handler: adaptor.HTTPHandler(metricsHandler())},
+		{Method: "GET", Path: "/metrics", Perm: rbac.MetricsRead, Handler: adaptor.HTTPHandler(d.Metrics.Handler())},
 		{Method: "ALL", Path: "/admin/jobs", Perm: rbac.JobsManage, Handler: s.riverUI},
 		{Method: "ALL", Path: "/admin/jobs/*", Perm: rbac.JobsManage, Handler: s.riverUI},
 	}
 	routes = append(routes, accounts.Routes(acc)...)
 	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
-	routes = append(routes, notify.Routes(&notify.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
-	routes = append(routes, webhooks.Routes(&webhooks.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Jobs: webhooksJobs(d.River)})...)
-	routes = append(routes, complaints.Routes(&complaints.Handlers{Pool: d.Pool, Loc: d.Config.TZ, Jobs: complaints.JobsOf(d.River), Enforcer: d.Enforcer})...)
+	routes = append(routes, notify.Routes(&notify.Handlers{Loc: d.Config.TZ, Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, webhooks.Routes(&webhooks.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Jobs: jobq})...)
+	routes = append(routes, complaints.Routes(&complaints.Handlers{Now: d.Clock, Pool: d.Pool, Loc: d.Config.TZ, Jobs: jobq, Enforcer: d.Enforcer})...)
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
-	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: finance.JobsOf(d.River)})...)
-	routes = append(routes, financeweb.Routes(financeweb.Deps{Pool: d.Pool, River: d.River, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency})...)
+	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
+	routes = append(routes, payouts.Routes(&payouts.Handlers{Pool: d.Pool, Jobs: jobq, Enforcer: d.Enforcer})...)
+	routes = append(routes, recon.Routes(&recon.Handlers{Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
+	routes = append(routes, files.Routes(&files.Handlers{Store: d.Files})...)
+	routes = append(routes, orders.Routes(&orders.Handlers{Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
+		Lifecycle: lifecycle.Service{Pool: d.Pool}, Jobs: jobq})...)
 	return routes
 }
 
@@ -377,12 +384,4 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		s.deps.Log.Log(c.UserContext(), level, "http", attrs...)
 	}
 	return err
-}
-
-// webhooksJobs is the River client for resending webhooks (nil without one: resend answers an error).
-func webhooksJobs(c *jobs.Client) webhooks.Inserter {
-	if c == nil {
-		return nil
-	}
-	return c
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/complaints"
-	"github.com/postdesk/postdesk/views"
 )
 
 // ComplaintsSLAArgs sends the complaints' deadline warnings and breach escalations. It runs every
@@ -20,14 +19,13 @@ func (ComplaintsSLAArgs) Kind() string { return "complaints_sla" }
 // ComplaintsSLAWorker runs ComplaintsSLAArgs.
 type ComplaintsSLAWorker struct {
 	river.WorkerDefaults[ComplaintsSLAArgs]
-	Pool *pgxpool.Pool
+	Store *complaints.Store
 }
 
 func (w *ComplaintsSLAWorker) Work(ctx context.Context, _ *river.Job[ComplaintsSLAArgs]) error {
-	s := &complaints.Store{Pool: w.Pool, Loc: views.Zone}
 	// A backlog larger than one batch is worked off in a few rounds.
 	for range 10 {
-		sent, err := s.Sweep(ctx, time.Now())
+		sent, err := w.Store.Sweep(ctx, w.now())
 		if err != nil || len(sent) < complaints.SweepBatch {
 			return err
 		}
@@ -35,21 +33,29 @@ func (w *ComplaintsSLAWorker) Work(ctx context.Context, _ *river.Job[ComplaintsS
 	return nil
 }
 
+func (w *ComplaintsSLAWorker) now() time.Time {
+	if w.Store.Now != nil {
+		return w.Store.Now()
+	}
+	return time.Now()
+}
+
 // ComplaintsLetterWorker makes a decision letter and sends the decision notice.
 type ComplaintsLetterWorker struct {
 	river.WorkerDefaults[complaints.LetterArgs]
-	Pool *pgxpool.Pool
+	Store *complaints.Store
 }
 
 func (w *ComplaintsLetterWorker) Work(ctx context.Context, j *river.Job[complaints.LetterArgs]) error {
-	return (&complaints.Store{Pool: w.Pool, Loc: views.Zone}).MakeLetter(ctx, j.Args.ComplaintID)
+	return w.Store.MakeLetter(ctx, j.Args.ComplaintID)
 }
 
 // addComplaintsDesk registers the complaints desk's workers.
-func addComplaintsDesk(workers *river.Workers, pool *pgxpool.Pool) {
-	river.AddWorker(workers, &ComplaintsSLAWorker{Pool: pool})
-	river.AddWorker(workers, &ComplaintsLetterWorker{Pool: pool})
-	river.AddWorker(workers, &ComplaintsIntakeWorker{Pool: pool, Config: complaints.MailboxFromEnv()})
+func addComplaintsDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) {
+	store := &complaints.Store{Pool: pool, Loc: opts.TZ, Now: opts.Clock}
+	river.AddWorker(workers, &ComplaintsSLAWorker{Store: store})
+	river.AddWorker(workers, &ComplaintsLetterWorker{Store: store})
+	river.AddWorker(workers, &ComplaintsIntakeWorker{Store: store, Config: opts.Mailbox})
 }
 
 // complaintsPeriodic are the desk's periodic jobs: the SLA sweep and the mailbox intake.

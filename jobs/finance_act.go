@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance"
 )
 
@@ -26,10 +25,7 @@ func (w *FinanceActWorker) Timeout(*river.Job[finance.ActArgs]) time.Duration { 
 
 // addFinanceDesk registers finance desk I's workers.
 func addFinanceDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) error {
-	store, err := files.Open(context.Background(), pool, opts.DataDir)
-	if err != nil {
-		return err
-	}
+	store := opts.Files
 	env := &finance.Env{Pool: pool, Files: store, Loc: opts.TZ, Currency: opts.Currency}
 	if env.Loc == nil {
 		env.Loc = time.UTC

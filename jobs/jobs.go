@@ -12,6 +12,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/postdesk/postdesk/admin/clock"
+	"github.com/postdesk/postdesk/admin/complaints"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/gateway"
 	"github.com/postdesk/postdesk/admin/notify"
 )
@@ -25,8 +28,13 @@ type Options struct {
 	Work    bool
 	Workers int
 	Log     *slog.Logger
-	// DataDir holds local blob storage (files/) unless POSTDESK_BLOB_URL names a bucket.
+	// Files is the generated files' store (blob storage); nil opens files/ under DataDir (tests).
+	Files   *files.Store
 	DataDir string
+	// Clock is the portal's clock (the machine's when nil).
+	Clock clock.Clock
+	// Mailbox is the complaints intake's mailbox (none when its Addr is empty).
+	Mailbox complaints.Mailbox
 	// TZ and Currency are the platform's, for documents the workers write.
 	TZ       *time.Location
 	Currency string
@@ -41,13 +49,26 @@ type Options struct {
 // New returns a River client. Any number of processes may run one against the same database;
 // River hands each job to exactly one of them.
 func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.System
+	}
+	if opts.TZ == nil {
+		opts.TZ = time.UTC
+	}
+	if opts.Files == nil {
+		store, err := files.Open(context.Background(), pool, opts.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		opts.Files = store
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &PurgeSessionsWorker{Pool: pool})
 	if err := addOrdersDesk(workers, pool, opts); err != nil {
 		return nil, err
 	}
 	addAccountsDesk(workers, pool, opts)
-	addComplaintsDesk(workers, pool)
+	addComplaintsDesk(workers, pool, opts)
 	if err := addFinanceDesk(workers, pool, opts); err != nil {
 		return nil, err
 	}

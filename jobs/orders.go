@@ -14,10 +14,7 @@ import (
 // addOrdersDesk registers the orders desk's workers: exports, waybills, handover acts, imports,
 // and the sweep of expired files (which every desk's generated files share).
 func addOrdersDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) error {
-	store, err := files.Open(context.Background(), pool, opts.DataDir)
-	if err != nil {
-		return err
-	}
+	store := opts.Files
 	env := &orders.Env{Pool: pool, Files: store, TZ: opts.TZ, Currency: opts.Currency}
 	if env.Currency == "" {
 		env.Currency = "UAH"

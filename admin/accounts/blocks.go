@@ -15,7 +15,6 @@ import (
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/notify"
-	"github.com/postdesk/postdesk/views"
 )
 
 // Function is something an account can do on the platform that a block can stop on its own.
@@ -365,7 +364,7 @@ func CheckFunction(ctx context.Context, q db.Querier, account ID, fn Function) e
 		e.Message = "accounts.blocked.account"
 	}
 	if !forever && until != nil {
-		e.Args["Until"] = until.In(views.Zone).Format("2006-01-02 15:04")
+		e.Args["Until"] = until.In(actor.Zone(ctx)).Format("2006-01-02 15:04")
 	}
 	return e
 }

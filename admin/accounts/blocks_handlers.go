@@ -7,9 +7,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/web"
-	"github.com/postdesk/postdesk/views"
 	"github.com/postdesk/postdesk/views/accountsv"
 )
 
@@ -27,8 +27,8 @@ func (h *Handlers) Block(c *fiber.Ctx) error {
 		form.Functions[f] = true
 		req.Functions = append(req.Functions, Function(f))
 	}
-	now := time.Now()
-	ends, err := endsAt(form.Duration, form.Until, now)
+	now := h.now()
+	ends, err := endsAt(form.Duration, form.Until, now, actor.Zone(web.Ctx(c)))
 	if err == nil {
 		req.EndsAt = ends
 		ctx := web.Ctx(c)
@@ -78,9 +78,9 @@ func (h *Handlers) Lift(c *fiber.Ctx) error {
 }
 
 // endsAt reads the form's end: a date typed in (platform zone) wins over a duration.
-func endsAt(duration, until string, now time.Time) (*time.Time, error) {
+func endsAt(duration, until string, now time.Time, loc *time.Location) (*time.Time, error) {
 	if until != "" {
-		t, err := time.ParseInLocation("2006-01-02T15:04", until, views.Zone)
+		t, err := time.ParseInLocation("2006-01-02T15:04", until, loc)
 		if err != nil {
 			return nil, apperr.InvalidField("ends_at", "accounts.block.bad_date")
 		}

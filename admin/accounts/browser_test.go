@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
-	"github.com/postdesk/postdesk/views"
 )
 
 // TestBrowserBlockCourierPayoutsForAWeek: a support lead opens a courier, blocks payouts for a
@@ -59,7 +58,7 @@ func TestBrowserBlockCourierPayoutsForAWeek(t *testing.T) {
 	require.Equal(t, "Blocked", toast)
 	require.False(t, dialogOpen, "the confirmation closed")
 	require.Equal(t, 1, toasts, "one toast")
-	weekLater := time.Now().Add(7 * 24 * time.Hour).In(views.Zone).Format("2006-01-02")
+	weekLater := time.Now().Add(7 * 24 * time.Hour).In(env.Config.TZ).Format("2006-01-02")
 	require.Contains(t, banner, "payouts")
 	require.Contains(t, banner, "breach of the user agreement")
 	require.Contains(t, banner, "Until "+weekLater)

@@ -3,6 +3,7 @@ package accounts
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,15 @@ type Handlers struct {
 	// Enforcer decides which sections of the account page the viewer gets (nil: the basic ones).
 	Enforcer *rbac.Enforcer
 	Currency string // the deployment's, shown after amounts
+	// Now is the portal's clock (the machine's when nil).
+	Now func() time.Time
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // Routes are the accounts desk's lines of the route table.

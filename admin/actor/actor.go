@@ -4,6 +4,7 @@ package actor
 
 import (
 	"context"
+	"time"
 
 	"github.com/postdesk/postdesk/rbac"
 )
@@ -18,6 +19,8 @@ type Actor struct {
 	IP        string
 	RequestID string
 	View      rbac.View
+	// Loc is the platform's zone, in which this actor reads and types dates.
+	Loc *time.Location
 	// MustChangePassword sends the user to change it before anything else.
 	MustChangePassword bool
 	// MustEnrolTwoFactor: a group of theirs requires two factors and they have not enrolled yet;
@@ -34,6 +37,14 @@ func With(ctx context.Context, a *Actor) context.Context { return context.WithVa
 func From(ctx context.Context) *Actor {
 	a, _ := ctx.Value(ctxKey{}).(*Actor)
 	return a
+}
+
+// Zone is the platform's zone of the actor in ctx (UTC when nobody set one).
+func Zone(ctx context.Context) *time.Location {
+	if a := From(ctx); a != nil && a.Loc != nil {
+		return a.Loc
+	}
+	return time.UTC
 }
 
 // ViewOf returns the field view of the actor in ctx; the system sees everything.

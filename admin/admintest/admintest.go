@@ -18,12 +18,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/rbac"
-	"github.com/postdesk/postdesk/views"
 )
 
 // Env is a running portal on its own database.
@@ -33,6 +34,10 @@ type Env struct {
 	Server   *admin.Server
 	Enforcer *rbac.Enforcer
 	Config   *config.Config
+	// Clock is the portal's clock: a test sets it to the instant it is about (23:30 Kyiv time, a
+	// DST night) or moves it on.
+	Clock *clock.Test
+	Files *files.Store
 }
 
 // New builds the portal on a fresh database with the demo data.
@@ -42,29 +47,34 @@ func New(t testing.TB) *Env {
 	t.Cleanup(cancel)
 	pool := dbtest.New(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := seed.Run(ctx, pool, log, seed.Options{}); err != nil {
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	if err := seed.Run(ctx, pool, log, seed.Options{TZ: kyiv}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	// Tests read English; the language switch has its own test.
 	if _, err := pool.Exec(ctx, `UPDATE staff SET lang = 'en'`); err != nil {
 		t.Fatalf("staff language: %v", err)
 	}
-	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	views.Zone = kyiv
+	clk := clock.NewTest()
+	files, err := files.Open(ctx, pool, "")
+	if err != nil {
+		t.Fatalf("files: %v", err)
+	}
 	cfg := &config.Config{Lang: "en", TZ: kyiv, Currency: "UAH", SessionSecret: "test-secret-test-secret-test-secret"}
 	enforcer, err := rbac.NewEnforcer(ctx, pool)
 	if err != nil {
 		t.Fatalf("enforcer: %v", err)
 	}
-	river, err := jobs.New(pool, jobs.Options{Log: log})
+	river, err := jobs.New(pool, jobs.Options{Log: log, Clock: clk.Now, TZ: kyiv, Files: files})
 	if err != nil {
 		t.Fatalf("river: %v", err)
 	}
-	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log})
+	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log,
+		Clock: clk.Now, Metrics: admin.NewMetrics(), Files: files})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	return &Env{T: t, Pool: pool, Server: srv, Enforcer: enforcer, Config: cfg}
+	return &Env{T: t, Pool: pool, Server: srv, Enforcer: enforcer, Config: cfg, Clock: clk, Files: files}
 }
 
 // Serve listens on a loopback port (for the browser tests) and returns the base URL.

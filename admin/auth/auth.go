@@ -49,6 +49,8 @@ type Service struct {
 	DefaultLang string
 	// Now is the portal's clock (time.Now when nil).
 	Now func() time.Time
+	// Loc is the platform's zone, carried by every actor this service makes.
+	Loc *time.Location
 	// Secret is the portal's session secret; the key that seals TOTP secrets is derived from it.
 	Secret []byte
 }
@@ -112,7 +114,7 @@ func recordLogin(ctx context.Context, pool *pgxpool.Pool, st staff.Staff, method
 			return err
 		}
 		// The actor is not in ctx yet: name them explicitly.
-		a := &actor.Actor{ID: st.ID, Email: st.Email, IP: ipOf(ctx), RequestID: requestIDOf(ctx)}
+		a := &actor.Actor{ID: st.ID, Email: st.Email, IP: ipOf(ctx), RequestID: requestIDOf(ctx), Loc: actor.Zone(ctx)}
 		var after map[string]any
 		if method != "" {
 			after = map[string]any{"second_factor": method}
@@ -191,7 +193,7 @@ const SessionTTL = 12 * time.Hour
 // field view, into the request context. Anonymous requests get the session's or default language.
 func (s *Service) Load(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	base := &actor.Actor{IP: utils.CopyString(c.IP()), RequestID: requestID(c)}
+	base := &actor.Actor{IP: utils.CopyString(c.IP()), RequestID: requestID(c), Loc: s.Loc}
 	ctx = actor.With(ctx, base)
 	if id := c.Cookies(cookieName); id != "" && !validSessionID(id) {
 		c.Request().Header.DelCookie(cookieName)
@@ -213,7 +215,7 @@ func (s *Service) Load(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
-			a := &actor.Actor{ID: st.ID, Email: st.Email, Name: st.Name, Lang: st.Lang, Roles: st.Roles,
+			a := &actor.Actor{Loc: s.Loc, ID: st.ID, Email: st.Email, Name: st.Name, Lang: st.Lang, Roles: st.Roles,
 				IP: base.IP, RequestID: base.RequestID, View: view, MustChangePassword: st.MustChangePassword,
 				MustEnrolTwoFactor: st.RequireTwoFactor && !st.TwoFactor}
 			ctx = actor.With(ctx, a)

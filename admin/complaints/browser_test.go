@@ -13,7 +13,6 @@ import (
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/jobs"
-	"github.com/postdesk/postdesk/views"
 )
 
 // An agent registers a complaint and requests an explanation, the lead extends it, the agent
@@ -31,7 +30,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	fields := map[string]string{
 		"#f-complainant_name": "Ірина Коваленко", "#f-complainant_birth": "1988-04-02", "#f-complainant_login": client,
 		"#f-complainant_emails": "iryna@example.com", "#f-respondent_login": courier, "#f-order_ref": "PD00000007",
-		"#f-action_date": time.Now().In(views.Zone).AddDate(0, 0, -1).Format(time.DateOnly), "#f-action_time": "10:15",
+		"#f-action_date": time.Now().In(env.Config.TZ).AddDate(0, 0, -1).Format(time.DateOnly), "#f-action_time": "10:15",
 		"#f-action_place": "Київ, вул. Саксаганського, 5", "#f-action_details": "Кур'єр пошкодив посилку.",
 		"#f-grounds": "Правила платформи, розд. 7", "#f-demands": "Відшкодувати вартість\nОштрафувати кур'єра",
 	}
@@ -94,7 +93,7 @@ func TestBrowserComplaintFromIntakeToNotice(t *testing.T) {
 	var jobs_ int
 	require.NoError(t, env.Pool.QueryRow(bg, `SELECT count(*) FROM river_job WHERE kind = 'complaint_letter' AND (args->>'complaint_id')::bigint = $1`, id).Scan(&jobs_))
 	require.Equal(t, 1, jobs_)
-	w := &jobs.ComplaintsLetterWorker{Pool: env.Pool}
+	w := &jobs.ComplaintsLetterWorker{Store: &complaints.Store{Pool: env.Pool, Loc: env.Config.TZ}}
 	require.NoError(t, w.Work(bg, &river.Job[complaints.LetterArgs]{Args: complaints.LetterArgs{ComplaintID: id}}))
 
 	var letters, notices string

@@ -11,7 +11,6 @@ import (
 
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/complaints"
-	"github.com/postdesk/postdesk/views"
 )
 
 // A mailed complaint's draft, completed by an agent who reads e-mails masked: the form does not
@@ -42,7 +41,7 @@ func TestDraftCompletedByAnAgentKeepsTheSenderUnseen(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT phone FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1`).Scan(&courier))
 	r = agent.PostForm("/complaints/"+id+"/complete", url.Values{"complainant_name": {"Олена Клієнтка"}, "complainant_birth": {"1990-01-02"},
 		"complainant_login": {""}, "complainant_lang": {"uk"}, "respondent_login": {courier}, "order_ref": {"PD00000007"},
-		"action_date": {time.Now().In(views.Zone).AddDate(0, 0, -1).Format(time.DateOnly)}, "action_time": {"10:15"},
+		"action_date": {time.Now().In(env.Config.TZ).AddDate(0, 0, -1).Format(time.DateOnly)}, "action_time": {"10:15"},
 		"action_place": {"Київ"}, "action_details": {"Посилку відкрито."}, "grounds": {"Правила"}, "demands": {"Відшкодувати"}})
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
 	var login, state string

@@ -4,10 +4,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 )
@@ -16,11 +15,12 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Loc      *time.Location
-	Jobs     Inserter
+	Jobs     enqueue.Inserter
 	Enforcer *rbac.Enforcer
+	Now      func() time.Time // the portal's clock
 }
 
-func (h *Handlers) store() *Store { return &Store{Pool: h.Pool, Loc: h.Loc, Jobs: h.Jobs} }
+func (h *Handlers) store() *Store { return &Store{Pool: h.Pool, Loc: h.Loc, Jobs: h.Jobs, Now: h.Now} }
 
 func (h *Handlers) can(c *fiber.Ctx, p rbac.Perm) bool {
 	a := web.Actor(c)
@@ -55,12 +55,4 @@ func Routes(h *Handlers) []web.Route {
 func done(c *fiber.Ctx, id int64, msgID string) error {
 	web.Toast(c, "success", msgID)
 	return web.Redirect(c, "/complaints/"+itoa(id))
-}
-
-// JobsOf adapts the server's River client (nil in tests without workers) to Inserter.
-func JobsOf(c *river.Client[pgx.Tx]) Inserter {
-	if c == nil {
-		return nil
-	}
-	return c
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/mail"
-
-	"github.com/postdesk/postdesk/admin/config"
 )
 
 // Mailbox is the complaints mailbox the intake job reads.
@@ -24,10 +22,9 @@ type Mailbox struct {
 	TLS      bool // imaps (implicit TLS); false only for a local test server
 }
 
-// MailboxFromEnv reads POSTDESK_COMPLAINTS_IMAP, e.g. imaps://complaints%40postdesk.example:secret@mail.example:993/INBOX.
-// Unset means no intake.
-func MailboxFromEnv() Mailbox {
-	raw := config.Lookup("POSTDESK_COMPLAINTS_IMAP", "")
+// ParseMailbox reads the configured mailbox URL (POSTDESK_COMPLAINTS_IMAP), e.g.
+// imaps://complaints%40postdesk.example:secret@mail.example:993/INBOX. Empty means no intake.
+func ParseMailbox(raw string) Mailbox {
 	if raw == "" {
 		return Mailbox{}
 	}

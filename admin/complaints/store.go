@@ -9,13 +9,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -24,16 +23,11 @@ const Record = "complaint"
 
 // Its governed fields are listed with every other in rbac/fields_list.go.
 
-// Inserter enqueues a River job on the caller's transaction (satisfied by *river.Client[pgx.Tx]).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
 // Store is the desk's data access. Loc is the platform's zone, which the clock counts days in.
 type Store struct {
 	Pool *pgxpool.Pool
 	Loc  *time.Location
-	Jobs Inserter // nil: the decision letter is made by calling MakeLetter (tests)
+	Jobs enqueue.Inserter // nil: the decision letter is made by calling MakeLetter (tests)
 	Now  func() time.Time
 }
 

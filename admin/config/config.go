@@ -1,4 +1,6 @@
-// Package config reads Postdesk's settings from flags and environment variables, with working defaults.
+// Package config reads Postdesk's settings from flags and environment variables, with working
+// defaults. Every option is one row of the table in options.go; nothing else in the portal reads
+// the environment, and the README's configuration tables are checked against the table.
 package config
 
 import (
@@ -27,49 +29,65 @@ type Config struct {
 	// Workers is how many River workers run in this process (serve and worker).
 	Workers int
 
-	tzName string
+	// Behind a reverse proxy: the header carrying the client's address and the proxies trusted to set it.
+	ProxyHeader    string
+	TrustedProxies []string
+
+	// BlobURL is where generated files and attachments go (any gocloud.dev/blob URL); empty: files/
+	// under DataDir.
+	BlobURL string
+
+	// The outbox's providers: SMTP (empty: the built-in catcher on MailCatcher) and SMS (empty: a sink).
+	SMTPURL        string
+	MailFrom       string
+	MailName       string
+	MailCatcher    string
+	SMSURL         string
+	SMSToken       string
+	SMSSender      string
+	NotifyBulkRate float64 // news and advertising notices per second per worker process
+
+	// The payment gateway (empty URL: the built-in sandbox).
+	GatewayURL      string
+	GatewayMerchant string
+	GatewaySecret   string
+	GatewayTimeout  time.Duration
+
+	// ComplaintsIMAP is the complaints mailbox (empty: no intake).
+	ComplaintsIMAP string
+
+	raw map[string]*string // option name → the value given by flag, environment or default
 }
 
-// Lookup returns an environment variable, or def when it is unset or empty.
-func Lookup(key, def string) string {
-	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
-		return v
-	}
-	return def
-}
-
-// Flags registers the flags on fs with defaults from the environment. Call Finish after fs.Parse.
+// Flags registers every option that has a flag on fs, with its default taken from the environment.
+// Call Finish after fs.Parse.
 func Flags(fs *flag.FlagSet) *Config {
-	c := &Config{}
-	fs.StringVar(&c.DatabaseURL, "database-url", Lookup("DATABASE_URL", ""), "PostgreSQL URL; empty starts a local server under the data folder (env DATABASE_URL)")
-	fs.StringVar(&c.Addr, "addr", Lookup("POSTDESK_ADDR", "127.0.0.1:8080"), "HTTP listen address (env POSTDESK_ADDR)")
-	fs.StringVar(&c.DataDir, "data-dir", Lookup("POSTDESK_DATA_DIR", "var"), "data folder: local PostgreSQL, session secret, files (env POSTDESK_DATA_DIR)")
-	fs.StringVar(&c.Currency, "currency", Lookup("POSTDESK_CURRENCY", "UAH"), "deployment currency, ISO 4217 (env POSTDESK_CURRENCY)")
-	fs.StringVar(&c.Lang, "lang", Lookup("POSTDESK_LANG", "uk"), "default UI language: uk, ru or en (env POSTDESK_LANG)")
-	fs.StringVar(&c.SessionSecret, "session-secret", Lookup("POSTDESK_SESSION_SECRET", ""), "cookie encryption key, 32 bytes base64; generated into the data folder when empty (env POSTDESK_SESSION_SECRET)")
-	fs.BoolVar(&c.SecureCookies, "secure-cookies", Lookup("POSTDESK_SECURE_COOKIES", "") == "true", "mark cookies Secure (set when served over TLS) (env POSTDESK_SECURE_COOKIES)")
-	fs.IntVar(&c.Workers, "workers", 10, "River workers in this process")
-	fs.StringVar(&c.tzName, "tz", Lookup("POSTDESK_TZ", "Europe/Kyiv"), "platform time zone for deadlines and pages (env POSTDESK_TZ)")
-	c.TZ = time.UTC
+	c := &Config{raw: map[string]*string{}, TZ: time.UTC}
+	for _, o := range Options() {
+		v := o.Default
+		if o.Env != "" {
+			v = lookup(o.Env, o.Default)
+		}
+		p := &v
+		c.raw[o.key()] = p
+		if o.Flag != "" {
+			usage := o.Meaning
+			if o.Env != "" {
+				usage += " (env " + o.Env + ")"
+			}
+			fs.StringVar(p, o.Flag, v, usage)
+		}
+	}
 	return c
 }
 
-// Finish validates the parsed values and fills in derived ones.
+// Finish parses the values into the Config, validates them and fills in derived ones.
 func (c *Config) Finish() error {
-	loc, err := time.LoadLocation(c.tzName)
-	if err != nil {
-		return fmt.Errorf("POSTDESK_TZ %q: %w", c.tzName, err)
+	for _, o := range Options() {
+		if err := o.set(c, strings.TrimSpace(*c.raw[o.key()])); err != nil {
+			return fmt.Errorf("%s %q: %w", o.name(), *c.raw[o.key()], err)
+		}
 	}
-	c.TZ = loc
-	switch c.Lang {
-	case "uk", "ru", "en":
-	default:
-		return fmt.Errorf("POSTDESK_LANG %q: want uk, ru or en", c.Lang)
-	}
-	if len(c.Currency) != 3 {
-		return fmt.Errorf("POSTDESK_CURRENCY %q: want an ISO 4217 code such as UAH or KZT", c.Currency)
-	}
-	c.Currency = strings.ToUpper(c.Currency)
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {
 		return err
@@ -84,6 +102,18 @@ func (c *Config) Finish() error {
 		}
 	}
 	return nil
+}
+
+// DataDirDefault is the data folder the environment names (or the default), for commands that
+// need nothing else (postdesk pg).
+func DataDirDefault() string { return lookup("POSTDESK_DATA_DIR", "var") }
+
+// lookup returns an environment variable, or def when it is unset or empty.
+func lookup(key, def string) string {
+	if v := strings.TrimSpace(os.Getenv(key)); v != "" {
+		return v
+	}
+	return def
 }
 
 // loadOrCreateSecret keeps a generated secret in the data folder so sessions survive restarts.

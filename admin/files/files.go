@@ -26,7 +26,6 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/config"
 )
 
 // States of a generated file's job.
@@ -78,11 +77,16 @@ type Store struct {
 	Bucket *blob.Bucket
 }
 
-// Open connects the blob storage: POSTDESK_BLOB_URL when set (any gocloud.dev/blob URL, e.g.
+// Open connects the blob storage: blobURL when set (any gocloud.dev/blob URL, e.g.
 // s3://postdesk?endpoint=http://minio:9000&region=us-east-1&use_path_style=true), otherwise the
 // folder files/ under dataDir (the system temp folder when dataDir is empty, as in tests).
 func Open(ctx context.Context, pool *pgxpool.Pool, dataDir string) (*Store, error) {
-	if url := config.Lookup("POSTDESK_BLOB_URL", ""); url != "" {
+	return OpenURL(ctx, pool, "", dataDir)
+}
+
+// OpenURL is Open with the configured blob URL (POSTDESK_BLOB_URL).
+func OpenURL(ctx context.Context, pool *pgxpool.Pool, blobURL, dataDir string) (*Store, error) {
+	if url := blobURL; url != "" {
 		b, err := blob.OpenBucket(ctx, url)
 		if err != nil {
 			return nil, fmt.Errorf("files: open %s: %w", redact(url), err)

@@ -9,15 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 )
-
-// Inserter enqueues a River job inside the caller's transaction (river.Client has it), so a job
-// exists exactly when its file record does. Desks take this, never the jobs package.
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
 
 // Job describes a file a background job is about to make.
 type Job struct {
@@ -37,7 +31,7 @@ type JobArgs interface {
 
 // Enqueue records a queued file and inserts its job, in one transaction: args is built from the
 // new file's id. It returns the file id for the page to poll.
-func (s *Store) Enqueue(ctx context.Context, q Inserter, j Job, args func(fileID int64) river.JobArgs) (int64, error) {
+func (s *Store) Enqueue(ctx context.Context, q enqueue.Inserter, j Job, args func(fileID int64) river.JobArgs) (int64, error) {
 	if j.TTL <= 0 {
 		j.TTL = DefaultTTL
 	}

@@ -22,6 +22,15 @@ func (f *fakeRiver) InsertTx(_ context.Context, _ pgx.Tx, args river.JobArgs, _ 
 	return &rivertype.JobInsertResult{Job: &rivertype.JobRow{ID: int64(len(f.inserted))}}, nil
 }
 
+func (f *fakeRiver) InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	var out []*rivertype.JobInsertResult
+	for _, p := range params {
+		r, _ := f.InsertTx(ctx, tx, p.Args, p.InsertOpts)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 type testArgs struct{ FileID int64 }
 
 func (testArgs) Kind() string { return "test" }

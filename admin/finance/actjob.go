@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -39,14 +38,6 @@ func (ActArgs) Kind() string { return "finance_act" }
 
 // FileRecord is the file the job fills.
 func (a ActArgs) FileRecord() int64 { return a.FileID }
-
-// JobsOf adapts the server's River client, which may be absent (web-only tests).
-func JobsOf(c *river.Client[pgx.Tx]) files.Inserter {
-	if c == nil {
-		return nil
-	}
-	return c
-}
 
 // Env is what the act job needs.
 type Env struct {

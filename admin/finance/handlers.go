@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
 	"github.com/postdesk/postdesk/admin/money"
@@ -29,7 +29,7 @@ type Handlers struct {
 	// DataDir and Jobs make the reconciliation act in the background (admin/files); Jobs is nil
 	// in a process without River.
 	DataDir string
-	Jobs    files.Inserter
+	Jobs    enqueue.Inserter
 }
 
 // Routes are the finance pages' routes.

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/money"
 )
 
@@ -100,28 +99,14 @@ func ParseAmount(s string) (Amount, error) {
 	return Amount(v), nil
 }
 
-// Config says which gateway to talk to. Secrets come from the environment, never the repository.
+// Config says which gateway to talk to (admin/config reads it). Secrets come from the environment,
+// never the repository.
 type Config struct {
 	URL      string // the API endpoint; empty means "not configured" (serve starts the sandbox)
 	Merchant string
 	Secret   string
 	Currency string
 	Timeout  time.Duration // per request; a timeout leaves the result unknown
-}
-
-// ConfigFromEnv reads POSTDESK_GATEWAY_URL, _MERCHANT, _SECRET and _TIMEOUT (a Go duration).
-func ConfigFromEnv(currency string) Config {
-	timeout, err := time.ParseDuration(config.Lookup("POSTDESK_GATEWAY_TIMEOUT", "15s"))
-	if err != nil {
-		timeout = 15 * time.Second
-	}
-	return Config{
-		URL:      config.Lookup("POSTDESK_GATEWAY_URL", ""),
-		Merchant: config.Lookup("POSTDESK_GATEWAY_MERCHANT", ""),
-		Secret:   config.Lookup("POSTDESK_GATEWAY_SECRET", ""),
-		Currency: currency,
-		Timeout:  timeout,
-	}
 }
 
 // Configured tells whether a real gateway is named.

@@ -11,11 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
-	"github.com/postdesk/postdesk/views"
 	"github.com/postdesk/postdesk/views/newsv"
 )
 
@@ -224,7 +224,7 @@ func (h *Handlers) Publish(c *fiber.Ctx) error {
 // Schedule sets the publication time (platform zone).
 func (h *Handlers) Schedule(c *fiber.Ctx) error {
 	return h.act(c, func(tx pgx.Tx, id int64) error {
-		at, err := time.ParseInLocation("2006-01-02T15:04", c.FormValue("publish_at"), views.Zone)
+		at, err := time.ParseInLocation("2006-01-02T15:04", c.FormValue("publish_at"), actor.Zone(web.Ctx(c)))
 		if err != nil {
 			return apperr.InvalidField("publish_at", "news.schedule_bad")
 		}

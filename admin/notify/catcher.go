@@ -18,8 +18,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/postdesk/postdesk/admin/config"
 )
 
 // Catcher is a small SMTP server built into the binary. With no mail server configured (the
@@ -148,53 +146,55 @@ func (s *SMSSink) SendSMS(ctx context.Context, m SMSMessage) Result {
 	return Result{ProviderID: "sink-" + strconv.FormatInt(id, 10)}
 }
 
-// Setup builds this process's delivery from the environment:
-//
-//	POSTDESK_SMTP_URL        smtp://user:pass@host:587?tls=starttls (smtps:// for implicit TLS);
-//	                         empty: the built-in catcher on POSTDESK_MAIL_CATCHER (127.0.0.1:2525)
-//	POSTDESK_MAIL_FROM       sender address (noreply@postdesk.local); POSTDESK_MAIL_NAME (Postdesk)
-//	POSTDESK_SMS_URL         the SMS provider's endpoint; empty: the SMS sink
-//	POSTDESK_SMS_TOKEN       its bearer token; POSTDESK_SMS_SENDER the sender name (Postdesk)
-//	POSTDESK_NOTIFY_BULK_RATE news and advertising notices per second per process (50)
-//
-// The returned stop closes the catcher, if one was started.
-func Setup(pool *pgxpool.Pool, log *slog.Logger) (*Delivery, func(), error) {
-	d := &Delivery{Log: log}
+// Settings are the outbox's providers, from the portal's configuration (admin/config).
+type Settings struct {
+	SMTPURL     string // empty: the built-in catcher on MailCatcher
+	MailFrom    string
+	MailName    string
+	MailCatcher string
+	SMSURL      string // empty: the SMS sink
+	SMSToken    string
+	SMSSender   string
+	BulkRate    float64 // news and advertising notices per second per process
+	Loc         *time.Location
+}
+
+// Setup builds this process's delivery: a real SMTP server or the built-in catcher, a real SMS
+// provider or the sink. The returned stop closes the catcher, if one was started.
+func Setup(pool *pgxpool.Pool, log *slog.Logger, set Settings) (*Delivery, func(), error) {
+	d := &Delivery{Log: log, Loc: set.Loc}
 	stop := func() {}
-	from := config.Lookup("POSTDESK_MAIL_FROM", "noreply@postdesk.local")
-	name := config.Lookup("POSTDESK_MAIL_NAME", "Postdesk")
-	if raw := config.Lookup("POSTDESK_SMTP_URL", ""); raw != "" {
-		c, err := ParseSMTPURL(raw)
+	if set.SMTPURL != "" {
+		c, err := ParseSMTPURL(set.SMTPURL)
 		if err != nil {
 			return nil, stop, err
 		}
 		if c.From == "" {
-			c.From = from
+			c.From = set.MailFrom
 		}
 		if c.FromName == "" {
-			c.FromName = name
+			c.FromName = set.MailName
 		}
 		d.Mail = &SMTPMailer{Config: c}
 	} else {
-		c, err := StartCatcher(pool, config.Lookup("POSTDESK_MAIL_CATCHER", "127.0.0.1:2525"), log)
+		c, err := StartCatcher(pool, set.MailCatcher, log)
 		if err != nil {
 			return nil, stop, err
 		}
 		host, port, _ := net.SplitHostPort(c.Addr)
 		p, _ := strconv.Atoi(port)
-		d.Mail = &SMTPMailer{Config: SMTPConfig{Host: host, Port: p, TLS: "none", From: from, FromName: name, Timeout: 30 * time.Second}}
+		d.Mail = &SMTPMailer{Config: SMTPConfig{Host: host, Port: p, TLS: "none", From: set.MailFrom, FromName: set.MailName, Timeout: 30 * time.Second}}
 		stop = func() { _ = c.Close() }
 		log.Info("e-mail goes to the built-in catcher (see /notifications/caught); set POSTDESK_SMTP_URL for a real server", "addr", c.Addr)
 	}
-	sender := config.Lookup("POSTDESK_SMS_SENDER", "Postdesk")
-	if u := config.Lookup("POSTDESK_SMS_URL", ""); u != "" {
-		d.SMS = &HTTPSMS{URL: u, Token: config.Lookup("POSTDESK_SMS_TOKEN", ""), Sender: sender}
+	if set.SMSURL != "" {
+		d.SMS = &HTTPSMS{URL: set.SMSURL, Token: set.SMSToken, Sender: set.SMSSender}
 	} else {
-		d.SMS = &SMSSink{Pool: pool, Sender: sender}
+		d.SMS = &SMSSink{Pool: pool, Sender: set.SMSSender}
 	}
-	d.BulkRate = 50
-	if r, err := strconv.ParseFloat(config.Lookup("POSTDESK_NOTIFY_BULK_RATE", "50"), 64); err == nil {
-		d.BulkRate = r
+	d.BulkRate = set.BulkRate
+	if d.BulkRate <= 0 {
+		d.BulkRate = 50
 	}
 	return d, stop, nil
 }

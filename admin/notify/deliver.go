@@ -63,6 +63,8 @@ type Delivery struct {
 	// BulkRate caps advertising and news notices per second in this process (0: no cap).
 	BulkRate float64
 	Log      *slog.Logger
+	// Loc is the platform's zone, for times in messages.
+	Loc *time.Location
 
 	mu       sync.Mutex
 	bulkNext time.Time
@@ -149,7 +151,7 @@ func (d *Delivery) send(ctx context.Context, pool *pgxpool.Pool, rows []claimed)
 	var mails []Mail
 	var mailRows []claimed
 	for _, c := range rows {
-		m, err := Render(c.template, c.lang, c.data)
+		m, err := Render(c.template, c.lang, d.Loc, c.data)
 		if err != nil {
 			out = append(out, outcome{claimed: c, res: Result{Err: err}})
 			continue

@@ -35,7 +35,7 @@ func TestEveryTemplateHasEveryLanguageAndRenders(t *testing.T) {
 	for _, k := range keys {
 		require.True(t, notify.HasTemplate(k), "%s lacks a language", k)
 		for _, l := range i18n.Langs {
-			m, err := notify.Render(k, l, sample)
+			m, err := notify.Render(k, l, time.UTC, sample)
 			require.NoError(t, err, "%s.%s", k, l)
 			require.NotEmpty(t, m.Subject, "%s.%s subject", k, l)
 			require.NotEmpty(t, m.SMS, "%s.%s sms", k, l)
@@ -46,7 +46,7 @@ func TestEveryTemplateHasEveryLanguageAndRenders(t *testing.T) {
 			require.NotContains(t, m.Text+m.Subject+m.SMS, "<no value>", "%s.%s", k, l)
 		}
 	}
-	m, err := notify.Render("account_blocked", "uk", sample)
+	m, err := notify.Render("account_blocked", "uk", time.UTC, sample)
 	require.NoError(t, err)
 	require.Contains(t, m.Text, "виплати, доступ до API")
 	require.Contains(t, m.Text, "2026-12-01", "the end date in the platform's zone")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/postdesk/postdesk/admin/i18n"
-	"github.com/postdesk/postdesk/views"
 )
 
 // Templates are templates/<key>.<lang>.tmpl, one per language (en, ru, uk), each defining
@@ -53,15 +52,20 @@ func loadTemplates() {
 
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t": func(id string) string { return i18n.In(lang, id) },
-		"datetime": func(v any) string {
-			s, _ := v.(string)
-			t, err := time.Parse(time.RFC3339, s)
-			if err != nil {
-				return s
-			}
-			return t.In(views.Zone).Format("2006-01-02 15:04")
-		},
+		"t":        func(id string) string { return i18n.In(lang, id) },
+		"datetime": datetimeIn(time.UTC), // Render binds the platform's zone
+	}
+}
+
+// datetimeIn shows an RFC 3339 time in loc.
+func datetimeIn(loc *time.Location) func(v any) string {
+	return func(v any) string {
+		s, _ := v.(string)
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return s
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
 	}
 }
 
@@ -102,8 +106,8 @@ type Message struct {
 var htmlWrap = htmltemplate.Must(htmltemplate.New("html").Parse(
 	`<!DOCTYPE html><html><head><meta charset="utf-8"><title>{{.Title}}</title></head><body><h1>{{.Title}}</h1>{{.Body}}</body></html>`))
 
-// Render fills template key in lang with data.
-func Render(key, lang string, data map[string]any) (Message, error) {
+// Render fills template key in lang with data; times are shown in loc, the platform's zone.
+func Render(key, lang string, loc *time.Location, data map[string]any) (Message, error) {
 	tplOnce.Do(loadTemplates)
 	if tplErr != nil {
 		return Message{}, tplErr
@@ -115,6 +119,14 @@ func Render(key, lang string, data map[string]any) (Message, error) {
 	if data == nil {
 		data = map[string]any{}
 	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := t.Clone()
+	if err != nil {
+		return Message{}, err
+	}
+	t.Funcs(template.FuncMap{"datetime": datetimeIn(loc)})
 	var m Message
 	for _, part := range []struct {
 		name string

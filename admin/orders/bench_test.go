@@ -36,7 +36,6 @@ import (
 	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/rbac"
-	"github.com/postdesk/postdesk/views"
 )
 
 // benchOrders is the size of the data set; POSTDESK_BENCH_ORDERS makes it smaller for a quick run.
@@ -79,17 +78,17 @@ func BenchmarkOrders(b *testing.B) {
 	require.NoError(b, err)
 
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	views.Zone = kyiv
 	cfg := &config.Config{Lang: "en", TZ: kyiv, Currency: "UAH", SessionSecret: "bench-secret-bench-secret-bench-secret", DataDir: b.TempDir()}
 	enforcer, err := rbac.NewEnforcer(ctx, pool)
 	require.NoError(b, err)
-	river, err := jobs.New(pool, jobs.Options{Log: log, DataDir: cfg.DataDir})
-	require.NoError(b, err)
-	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log})
-	require.NoError(b, err)
-	env := &admintest.Env{T: b, Pool: pool, Server: srv, Enforcer: enforcer, Config: cfg}
 	store, err := files.Open(ctx, pool, cfg.DataDir)
 	require.NoError(b, err)
+	river, err := jobs.New(pool, jobs.Options{Log: log, DataDir: cfg.DataDir, Files: store, TZ: kyiv})
+	require.NoError(b, err)
+	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log,
+		Clock: time.Now, Metrics: admin.NewMetrics(), Files: store})
+	require.NoError(b, err)
+	env := &admintest.Env{T: b, Pool: pool, Server: srv, Enforcer: enforcer, Config: cfg}
 	oenv := &orders.Env{Pool: pool, Files: store, TZ: kyiv, Currency: "UAH"}
 	var adminID int64
 	require.NoError(b, pool.QueryRow(ctx, `SELECT id FROM staff WHERE email = 'admin@demo.postdesk'`).Scan(&adminID))
@@ -246,6 +245,10 @@ type noInsert struct{}
 
 func (noInsert) InsertTx(context.Context, pgx.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return &rivertype.JobInsertResult{Job: &rivertype.JobRow{}}, nil
+}
+
+func (noInsert) InsertManyTx(context.Context, pgx.Tx, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return nil, nil
 }
 
 func noArgs(int64) river.JobArgs { return nil }

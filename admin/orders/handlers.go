@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -17,7 +18,7 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Files    *files.Store
-	Jobs     files.Inserter
+	Jobs     enqueue.Inserter
 	Can      func(roles []string, p rbac.Perm) bool
 	TZ       *time.Location
 	Currency string

@@ -23,7 +23,6 @@ import (
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/staff"
 	"github.com/postdesk/postdesk/rbac"
-	"github.com/postdesk/postdesk/views"
 )
 
 // Password is every demo staff member's password.
@@ -38,6 +37,10 @@ type Options struct {
 	// Holds gives the demo's open orders the holds and deposits the money rules would have placed
 	// (a few seconds); without it the demo's users only get their top-ups.
 	Holds bool
+	// TZ is the platform's zone the demo's complaint dates are counted in (UTC when nil).
+	TZ *time.Location
+	// BlobURL is the configured blob storage for demo attachments (empty: files/ under DataDir).
+	BlobURL string
 }
 
 // Flags registers the seed flags (only on the seed command; other commands get the defaults).
@@ -99,8 +102,8 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		if err := settle.SeedDemo(ctx, pool, o.Holds); err != nil {
 			return fmt.Errorf("seed money: %w", err)
 		}
-		if o.DataDir != "" {
-			store, err := files.Open(ctx, pool, o.DataDir)
+		if o.DataDir != "" || o.BlobURL != "" {
+			store, err := files.OpenURL(ctx, pool, o.BlobURL, o.DataDir)
 			if err != nil {
 				return err
 			}
@@ -110,7 +113,11 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 		}
 		log.Info("demo data loaded", "took", time.Since(start).Round(time.Millisecond))
 	}
-	if err := complaints.SeedDemo(ctx, pool, views.Zone); err != nil {
+	loc := o.TZ
+	if loc == nil {
+		loc = time.UTC
+	}
+	if err := complaints.SeedDemo(ctx, pool, loc); err != nil {
 		return fmt.Errorf("seed complaints: %w", err)
 	}
 	if err := news.SeedDemo(ctx, pool); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/webhooksv"
@@ -20,7 +21,7 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Enforcer *rbac.Enforcer
-	Jobs     Inserter
+	Jobs     enqueue.Inserter
 	Policy   Policy
 	Now      func() time.Time
 }

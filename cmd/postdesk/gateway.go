@@ -12,7 +12,8 @@ import (
 // otherwise the built-in sandbox on a localhost port, so payouts and reconciliation work with no
 // outside service. The returned func stops the sandbox.
 func startGateway(cfg *config.Config, log *slog.Logger) (*gateway.Client, func(), error) {
-	gc := gateway.ConfigFromEnv(cfg.Currency)
+	gc := gateway.Config{URL: cfg.GatewayURL, Merchant: cfg.GatewayMerchant, Secret: cfg.GatewaySecret,
+		Currency: cfg.Currency, Timeout: cfg.GatewayTimeout}
 	if gc.Configured() {
 		log.Info("payment gateway", "url", gc.URL, "merchant", gc.Merchant)
 		return gateway.New(gc), func() {}, nil

@@ -19,14 +19,16 @@ import (
 
 	"github.com/postdesk/postdesk/admin"
 	"github.com/postdesk/postdesk/admin/actor"
+	"github.com/postdesk/postdesk/admin/clock"
+	"github.com/postdesk/postdesk/admin/complaints"
 	"github.com/postdesk/postdesk/admin/config"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/admin/pglocal"
 	"github.com/postdesk/postdesk/admin/seed"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/rbac"
-	"github.com/postdesk/postdesk/views"
 )
 
 const usage = `postdesk — the staff portal of a courier-delivery platform
@@ -82,8 +84,9 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 	if err := cfg.Finish(); err != nil {
 		return err
 	}
-	views.Zone = cfg.TZ
 	seedFlags.DataDir = cfg.DataDir
+	seedFlags.TZ = cfg.TZ
+	seedFlags.BlobURL = cfg.BlobURL
 	seedFlags.Holds = true // the demo's open orders hold real money
 
 	// No DATABASE_URL: run the project's own PostgreSQL under the data folder, and stop it on exit
@@ -130,11 +133,21 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 	return serve(ctx, log, cfg, pool, cmd, local != nil)
 }
 
+// serve is the composition root: it builds every long-lived dependency once — the clock, the file
+// store, the mail and SMS delivery, the payment gateway, River, the permission enforcer and the
+// metrics — and hands them to the workers (jobs.New) and the web side (admin.New) as fields.
 func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxpool.Pool, cmd string, demo bool) error {
 	working := cmd != "web"
+	now := clock.System
+	store, err := files.OpenURL(ctx, pool, cfg.BlobURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	var delivery *notify.Delivery
 	if working {
-		d, stopDelivery, err := notify.Setup(pool, log)
+		d, stopDelivery, err := notify.Setup(pool, log, notify.Settings{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom,
+			MailName: cfg.MailName, MailCatcher: cfg.MailCatcher, SMSURL: cfg.SMSURL, SMSToken: cfg.SMSToken,
+			SMSSender: cfg.SMSSender, BulkRate: cfg.NotifyBulkRate, Loc: cfg.TZ})
 		if err != nil {
 			return err
 		}
@@ -146,7 +159,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 		return err
 	}
 	defer stopGateway()
-	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, DataDir: cfg.DataDir, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery, Gateway: gw})
+	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, Files: store, DataDir: cfg.DataDir,
+		Clock: now, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery, Gateway: gw, Mailbox: complaints.ParseMailbox(cfg.ComplaintsIMAP)})
 	if err != nil {
 		return err
 	}
@@ -167,7 +181,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 		return err
 	}
 	go enforcer.Watch(ctx, log)
-	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log})
+	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log,
+		Clock: now, Metrics: admin.NewMetrics(), Files: store})
 	if err != nil {
 		return err
 	}
@@ -192,7 +207,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 // DATABASE_URL set, and stops it again if it started it.
 func pgCommand(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("pg", flag.ExitOnError)
-	dataDir := fs.String("data-dir", config.Lookup("POSTDESK_DATA_DIR", "var"), "data folder")
+	dataDir := fs.String("data-dir", config.DataDirDefault(), "data folder")
 	fast := fs.Bool("fast", false, "fsync off: for throwaway test data")
 	if err := fs.Parse(args); err != nil {
 		return err

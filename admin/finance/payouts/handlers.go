@@ -8,11 +8,10 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -22,16 +21,8 @@ import (
 // Handlers serve the payouts pages.
 type Handlers struct {
 	Pool     *pgxpool.Pool
-	Jobs     Inserter
+	Jobs     enqueue.Inserter
 	Enforcer *rbac.Enforcer
-}
-
-// JobsOf adapts the River client (nil when the process runs no queue) to Inserter.
-func JobsOf(c *river.Client[pgx.Tx]) Inserter {
-	if c == nil {
-		return nil
-	}
-	return c
 }
 
 // Routes are the payouts pages' routes.

@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/notify"
 )
@@ -72,11 +73,6 @@ func scan(row pgx.CollectableRow) (Payout, error) {
 	return p, err
 }
 
-// Inserter enqueues River jobs on the caller's transaction (*river.Client[pgx.Tx] is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
 // ExecuteArgs is the job that pays one approved payout (jobs/payouts_execute.go runs it).
 type ExecuteArgs struct {
 	PayoutID int64 `json:"payout_id"`
@@ -114,7 +110,7 @@ type Request struct {
 
 // Place records the request, moves the amount from the user's available balance to payouts
 // pending, and — when no second officer is needed — queues the payment job, all in one transaction.
-func Place(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, req Request) (Payout, error) {
+func Place(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, req Request) (Payout, error) {
 	a := actor.From(ctx)
 	if a == nil || a.ID == 0 {
 		return Payout{}, apperr.New(apperr.Forbidden, "error.forbidden")
@@ -192,7 +188,7 @@ func Place(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, req Request) 
 			return err
 		}
 		if !needs {
-			if err := enqueue(ctx, tx, jobs, id); err != nil {
+			if err := queuePayoutTx(ctx, tx, jobs, id); err != nil {
 				return err
 			}
 		}
@@ -212,7 +208,7 @@ func placeKey(id int64) string  { return "payout:" + strconv.FormatInt(id, 10) +
 func paidKey(id int64) string   { return "payout:" + strconv.FormatInt(id, 10) + ":paid" }
 func returnKey(id int64) string { return "payout:" + strconv.FormatInt(id, 10) + ":return" }
 
-func enqueue(ctx context.Context, tx pgx.Tx, jobs Inserter, id int64) error {
+func queuePayoutTx(ctx context.Context, tx pgx.Tx, jobs enqueue.Inserter, id int64) error {
 	if jobs == nil {
 		return errors.New("payouts: no job queue to send the payout")
 	}
@@ -222,7 +218,7 @@ func enqueue(ctx context.Context, tx pgx.Tx, jobs Inserter, id int64) error {
 
 // Approve lets a second officer release a payout above the threshold. The requester can never
 // approve their own request (maker–checker; the database refuses it too).
-func Approve(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, id int64) (Payout, error) {
+func Approve(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, id int64) (Payout, error) {
 	a := actor.From(ctx)
 	if a == nil || a.ID == 0 {
 		return Payout{}, apperr.New(apperr.Forbidden, "error.forbidden")
@@ -241,7 +237,7 @@ func Approve(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, id int64) (
 		if _, err := tx.Exec(ctx, `UPDATE payouts SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now() WHERE id = $1`, id, a.ID); err != nil {
 			return err
 		}
-		if err := enqueue(ctx, tx, jobs, id); err != nil {
+		if err := queuePayoutTx(ctx, tx, jobs, id); err != nil {
 			return err
 		}
 		after, err := get(ctx, tx, id)
@@ -323,7 +319,7 @@ func tell(ctx context.Context, tx pgx.Tx, p Payout, why, reason string) error {
 
 // Recheck queues the payment job again for a payout whose gateway answer stayed unknown after the
 // job gave up: the job asks the gateway's status first, so this never pays twice.
-func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, id int64) error {
+func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, id int64) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		p, err := lock(ctx, tx, id)
 		if err != nil {
@@ -332,7 +328,7 @@ func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, id int64) e
 		if p.State != Sending && p.State != Approved {
 			return apperr.New(apperr.Conflict, "payouts.not_unknown")
 		}
-		if err := enqueue(ctx, tx, jobs, id); err != nil {
+		if err := queuePayoutTx(ctx, tx, jobs, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, "payout.rechecked", "payout", id, nil, nil)

@@ -10,12 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 )
 
@@ -248,11 +248,6 @@ func clearingEntries(ctx context.Context, q db.Querier, from, to time.Time) ([]E
 	return out, err
 }
 
-// Inserter enqueues River jobs on the caller's transaction (*river.Client[pgx.Tx] is one).
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-}
-
 // FetchArgs loads a statement from the gateway's TRANSACTION_LIST (jobs/recon_fetch.go).
 type FetchArgs struct {
 	StatementID int64 `json:"statement_id"`
@@ -262,7 +257,7 @@ func (FetchArgs) Kind() string { return "recon_fetch" }
 
 // RequestFetch creates a statement to be loaded from the gateway's API and queues the job that
 // loads it, in one transaction.
-func RequestFetch(ctx context.Context, pool *pgxpool.Pool, jobs Inserter, periodID int64) (int64, error) {
+func RequestFetch(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, periodID int64) (int64, error) {
 	var id int64
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		p, err := GetPeriod(ctx, tx, periodID)
