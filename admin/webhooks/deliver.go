@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +39,8 @@ type Sender struct {
 	Now     func() time.Time
 	// UserAgent names the platform to receivers.
 	UserAgent string
+
+	once sync.Once // builds the default client for concurrent workers
 }
 
 // Backoff is the wait after the n-th failed attempt: quick at first, then spread over a day.
@@ -60,9 +63,15 @@ func (s *Sender) now() time.Time {
 }
 
 func (s *Sender) client() *http.Client {
-	if s.Client != nil {
-		return s.Client
-	}
+	s.once.Do(func() {
+		if s.Client == nil {
+			s.Client = s.defaultClient()
+		}
+	})
+	return s.Client
+}
+
+func (s *Sender) defaultClient() *http.Client {
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -85,12 +94,11 @@ func (s *Sender) client() *http.Client {
 		}
 		return nil
 	}}
-	s.Client = &http.Client{
+	return &http.Client{
 		Timeout:       timeout,
 		Transport:     &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: timeout, MaxIdleConnsPerHost: 4},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return s.Client
 }
 
 type claim struct {

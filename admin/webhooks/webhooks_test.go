@@ -273,3 +273,29 @@ func TestPayoutStatesAreDelivered(t *testing.T) {
 	require.Equal(t, []string{"approved", "sending", "paid"}, states)
 	require.Len(t, deliveries(t, pool), 3, "the other account's endpoint does not hear of it")
 }
+
+// One Sender serves the queue's concurrent workers (run with -race).
+func TestSenderServesConcurrentWorkers(t *testing.T) {
+	t.Parallel()
+	pool, client, _ := setup(t)
+	rcv := &receiver{now: time.Now}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	_, rcv.secret = register(t, pool, client, srv.URL)
+	for i := range 6 {
+		orderMoves(t, pool, client, "PDWH03"+string(rune('0'+i))+"0")
+	}
+	s := &webhooks.Sender{Pool: pool, Policy: webhooks.Policy{AllowLoopbackHTTP: true}}
+	var wg sync.WaitGroup
+	for _, id := range deliveries(t, pool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, s.Deliver(context.Background(), id))
+		}()
+	}
+	wg.Wait()
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	require.Len(t, rcv.got, 6)
+}
