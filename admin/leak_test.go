@@ -210,8 +210,8 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	var adminID int64
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM staff WHERE email = 'admin@demo.postdesk'`).Scan(&adminID))
 	actx := actor.With(ctx, &actor.Actor{ID: adminID, Email: "admin@demo.postdesk", Name: "Admin", View: rbac.FullView()})
-	store := &complaints.Store{Pool: env.Pool, Loc: env.Config.TZ}
-	yesterday := time.Now().In(env.Config.TZ).AddDate(0, 0, -1).Format("2006-01-02")
+	store := &complaints.Store{Pool: env.Pool, Loc: env.Config.TZ, Now: env.Clock.Now}
+	yesterday := env.Clock.Now().In(env.Config.TZ).AddDate(0, 0, -1).Format("2006-01-02")
 	for i, login := range [][2]string{{"+380931742601", "+380931742602"}, {"zyq.canary1@leak.example", "zyq.canary2@leak.example"}} {
 		n := i + 1
 		in := complaints.Intake{ComplainantName: fmt.Sprintf("Zyqcomplainant Canary%d", n), ComplainantBirth: fmt.Sprintf("194%d-03-28", n),
@@ -265,7 +265,8 @@ func plant(t *testing.T, env *admintest.Env) *leakWorld {
 	defer catcher.Close()
 	host, port, _ := net.SplitHostPort(catcher.Addr)
 	p, _ := strconv.Atoi(port)
-	d := &notify.Delivery{Mail: &notify.SMTPMailer{Config: notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "noreply@postdesk.test", Timeout: 10 * time.Second}}}
+	d := &notify.Delivery{Mail: &notify.SMTPMailer{Config: notify.SMTPConfig{Host: host, Port: p, TLS: "none", From: "noreply@postdesk.test", Timeout: 10 * time.Second}},
+		Attachments: map[string]notify.AttachmentLoader{complaints.LetterSource: complaints.LetterFile}}
 	var mails []notify.ID
 	require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id FROM notifications WHERE id = ANY($1) AND channel = 'email'`, w.notices)
@@ -436,7 +437,7 @@ func startFileJobs(t *testing.T, env *admintest.Env, v viewer, w *leakWorld, rol
 		r := v.client.Do(req)
 		require.Less(t, r.Status, 300, "%s %s: %s", v.name, path, r.Body)
 	}
-	today := time.Now().In(env.Config.TZ).Format("2006-01-02")
+	today := env.Clock.Now().In(env.Config.TZ).Format("2006-01-02")
 	if env.Enforcer.Can(roles, rbac.OrdersRead) {
 		post("/orders/export", url.Values{"client": {itoa(w.accounts[0])}})
 		post("/orders/waybills", url.Values{"n": w.orders, "per_sheet": {"2"}})
@@ -643,7 +644,7 @@ func TestLeakDetector(t *testing.T) {
 // startLeakWorkers runs River workers for the generated documents.
 func startLeakWorkers(t *testing.T, env *admintest.Env) {
 	client, err := jobs.New(env.Pool, jobs.Options{Work: true, Workers: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		TZ: env.Config.TZ, Currency: "UAH"})
+		TZ: env.Config.TZ, Currency: "UAH", Clock: env.Clock.Now, Files: env.Files})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, client.Start(ctx))
