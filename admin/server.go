@@ -118,6 +118,13 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		SameOriginOnly: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs/api/") }}
 
 	app.Use(requestid.New())
+	// Every request's context carries the River client, so a notice written deep in a desk's
+	// transaction queues its delivery on that transaction (enqueue.From).
+	jobq := enqueue.Of(d.River)
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(enqueue.With(c.UserContext(), jobq))
+		return c.Next()
+	})
 	app.Use(s.logRequests)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		d.Log.Error("panic", "err", e, "path", c.Path(), "request_id", c.Locals("requestid"))

@@ -99,7 +99,6 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	notify.SetInserter(client)
 	return client, nil
 }
 

@@ -35,7 +35,8 @@ func (f *fixture) letterReachesComplainant(id int64, number string) {
 	host, port, _ := net.SplitHostPort(catcher.Addr)
 	p, _ := strconv.Atoi(port)
 	d := &notify.Delivery{Mail: &notify.SMTPMailer{Config: notify.SMTPConfig{Host: host, Port: p, TLS: "none",
-		From: "noreply@postdesk.test", Timeout: 10 * time.Second}}}
+		From: "noreply@postdesk.test", Timeout: 10 * time.Second}},
+		Attachments: map[string]notify.AttachmentLoader{LetterSource: LetterFile}}
 	must(t, d.Deliver(ctx, f.pool, []notify.ID{notice}, false))
 
 	var raw []byte

@@ -20,17 +20,15 @@ const (
 	tplStaff       = "complaint_staff"
 )
 
-// letterSource names the complaint files (the decision letter) that notices carry as attachments.
-const letterSource = "complaint_file"
+// LetterSource names the complaint files (the decision letter) that notices carry as attachments.
+const LetterSource = "complaint_file"
 
-func init() {
-	// A complaint's notice may go to a contact the complainant gave: its address is theirs too.
-	notify.RegisterAddressRules("complaint", Record+".complainant_contacts")
-	notify.RegisterAttachments(letterSource, func(ctx context.Context, q db.Querier, id int64) ([]byte, error) {
-		var data []byte
-		err := q.QueryRow(ctx, `SELECT data FROM complaint_files WHERE id = $1`, id).Scan(&data)
-		return data, err
-	})
+// LetterFile reads a complaint file (the decision letter) that a notice carries as an attachment;
+// the composition root lists it among the delivery's attachment sources under LetterSource.
+func LetterFile(ctx context.Context, q db.Querier, id int64) ([]byte, error) {
+	var data []byte
+	err := q.QueryRow(ctx, `SELECT data FROM complaint_files WHERE id = $1`, id).Scan(&data)
+	return data, err
 }
 
 // party is where a notice to one side goes: its account when linked, else a bare e-mail address.
@@ -71,7 +69,7 @@ func sendTx(ctx context.Context, tx pgx.Tx, c Complaint, to party, purpose, role
 	}
 	if letterID != nil {
 		name, _ := data["letter"].(string)
-		n.Attachments = []notify.Attachment{{Source: letterSource, ID: *letterID, Name: name, ContentType: "application/pdf"}}
+		n.Attachments = []notify.Attachment{{Source: LetterSource, ID: *letterID, Name: name, ContentType: "application/pdf"}}
 	}
 	ids, err := notify.EnqueueTx(ctx, tx, n)
 	if err != nil {

@@ -25,3 +25,27 @@ func Of(c *river.Client[pgx.Tx]) Inserter {
 	}
 	return c
 }
+
+type ctxKey struct{}
+
+// With returns ctx carrying ins: the web side puts the process's client on every request's
+// context (admin/server.go), so code deep in a desk (a notice written in a block's transaction)
+// queues its delivery without a package-level client.
+func With(ctx context.Context, ins Inserter) context.Context {
+	if ins == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, ins)
+}
+
+// From returns the inserter in ctx: the one With put there, or inside a River worker the client
+// running the job. Nil when there is neither (the outbox sweep then picks the rows up).
+func From(ctx context.Context) Inserter {
+	if ins, ok := ctx.Value(ctxKey{}).(Inserter); ok {
+		return ins
+	}
+	if c, err := river.ClientFromContextSafely[pgx.Tx](ctx); err == nil && c != nil {
+		return c
+	}
+	return nil
+}

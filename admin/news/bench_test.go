@@ -37,7 +37,7 @@ func BenchmarkNewsNotice100k(b *testing.B) {
 			return news.PublishNow(f.ctx, tx, id)
 		}))
 		start := time.Now()
-		require.NoError(b, news.FanOut(ctx, f.pool, id))
+		require.NoError(b, news.FanOut(f.ctx, f.pool, id))
 		total += time.Since(start)
 		p, err := news.ProgressOf(ctx, f.pool, id)
 		require.NoError(b, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/jobs"
 	"github.com/postdesk/postdesk/rbac"
@@ -47,11 +48,11 @@ func newFixture(t *testing.T) *fixture { return newFixtureB(t) }
 func newFixtureB(t testing.TB) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
-	_, err := jobs.New(pool, jobs.Options{}) // EnqueueTx and the news jobs are inserted with it
+	client, err := jobs.New(pool, jobs.Options{}) // EnqueueTx and the news jobs are inserted with it
 	require.NoError(t, err)
 	var staff int64
 	require.NoError(t, pool.QueryRow(context.Background(), `INSERT INTO staff (email, name, password_hash) VALUES ('ed@test', 'Ed', 'x') RETURNING id`).Scan(&staff))
-	return &fixture{pool: pool, ctx: actor.With(context.Background(), &actor.Actor{ID: staff, Email: "ed@test", View: rbac.FullView()})}
+	return &fixture{pool: pool, ctx: actor.With(enqueue.With(context.Background(), client), &actor.Actor{ID: staff, Email: "ed@test", View: rbac.FullView()})}
 }
 
 func (f *fixture) create(t *testing.T, in news.Input) int64 {
@@ -89,8 +90,8 @@ func TestScheduledPublishesOnceAtItsTime(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			require.NoError(t, pgx.BeginFunc(context.Background(), f.pool, func(tx pgx.Tx) error {
-				got, err := news.PublishDue(context.Background(), tx, at.Add(time.Second))
+			require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error {
+				got, err := news.PublishDue(f.ctx, tx, at.Add(time.Second))
 				mu.Lock()
 				total += len(got)
 				mu.Unlock()
@@ -161,8 +162,8 @@ func TestNewsNoticesGoToConsentingAudience(t *testing.T) {
 	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { return news.PublishNow(f.ctx, tx, id) }))
 	require.Equal(t, 1, f.count(t, `SELECT count(*) FROM river_job WHERE kind = 'news_notify' AND queue = 'notify_bulk'`))
 
-	require.NoError(t, news.FanOut(bg, f.pool, id))
-	require.NoError(t, news.FanOut(bg, f.pool, id), "a second run writes nothing more")
+	require.NoError(t, news.FanOut(f.ctx, f.pool, id))
+	require.NoError(t, news.FanOut(f.ctx, f.pool, id), "a second run writes nothing more")
 	// 3 e-mail-only + 1 (the other of the two, the blocked one excluded) × 2 channels.
 	require.Equal(t, 5, f.count(t, `SELECT count(*) FROM notifications WHERE news_id = $1`, id))
 	require.Equal(t, 4, f.count(t, `SELECT count(*) FROM notifications WHERE news_id = $1 AND channel = 'email'`, id))

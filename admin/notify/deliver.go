@@ -65,6 +65,9 @@ type Delivery struct {
 	Log      *slog.Logger
 	// Loc is the platform's zone, for times in messages.
 	Loc *time.Location
+	// Attachments read the files notices carry, by source (the composition root lists the desks'
+	// sources: the complaint decision letter is one).
+	Attachments map[string]AttachmentLoader
 
 	mu       sync.Mutex
 	bulkNext time.Time
@@ -162,7 +165,7 @@ func (d *Delivery) send(ctx context.Context, pool *pgxpool.Pool, rows []claimed)
 				out = append(out, outcome{claimed: c, res: Result{Err: fmt.Errorf("no e-mail channel in this process"), Temporary: true}})
 				continue
 			}
-			files, err := attachmentsOf(ctx, pool, c.attachments)
+			files, err := d.attachmentsOf(ctx, pool, c.attachments)
 			if err != nil {
 				out = append(out, outcome{claimed: c, res: Result{Err: err, Temporary: true}})
 				continue
@@ -195,10 +198,14 @@ func (d *Delivery) send(ctx context.Context, pool *pgxpool.Pool, rows []claimed)
 }
 
 // attachmentsOf reads a notice's attachments from their sources.
-func attachmentsOf(ctx context.Context, pool *pgxpool.Pool, list []Attachment) ([]MailFile, error) {
+func (d *Delivery) attachmentsOf(ctx context.Context, pool *pgxpool.Pool, list []Attachment) ([]MailFile, error) {
 	files := make([]MailFile, 0, len(list))
 	for _, a := range list {
-		data, err := loadAttachment(ctx, pool, a)
+		load, ok := d.Attachments[a.Source]
+		if !ok {
+			return nil, fmt.Errorf("attachment %q: no source %q in this process", a.Name, a.Source)
+		}
+		data, err := load(ctx, pool, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("attachment %q: %w", a.Name, err)
 		}

@@ -41,12 +41,10 @@ func Routes(h *Handlers) []web.Route {
 
 // causeRules are the further field rules that govern the addresses of notices a desk's records
 // cause (by the cause's prefix): a complaint's notice may go to a contact the complainant gave.
-var causeRules = map[string][]string{}
-
-// RegisterAddressRules says that notices caused by prefix ("complaint" for "complaint:…") may go
-// to addresses the rules keys ("record.field") also govern; the strictest rule wins.
-func RegisterAddressRules(prefix string, keys ...string) {
-	causeRules[prefix] = append(causeRules[prefix], keys...)
+// Notices caused by a prefix ("complaint" for "complaint:…") may go to addresses these rules keys
+// ("record.field") also govern; the strictest rule wins.
+var causeRules = map[string][]string{
+	"complaint": {"complaint.complainant_contacts"},
 }
 
 func addressKeys(channel Channel, cause string, all bool) []string {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/notify"
 	"github.com/postdesk/postdesk/jobs"
 )
@@ -156,6 +157,7 @@ func (s *smsServer) messages() []map[string]string {
 
 type fixture struct {
 	pool *pgxpool.Pool
+	ctx  context.Context // carries the River client EnqueueTx queues deliveries with
 	n    atomic.Int64
 }
 
@@ -163,9 +165,9 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	pool := dbtest.New(t)
 	// An insert-only River client: EnqueueTx queues delivery jobs with it.
-	_, err := jobs.New(pool, jobs.Options{})
+	client, err := jobs.New(pool, jobs.Options{})
 	require.NoError(t, err)
-	return &fixture{pool: pool}
+	return &fixture{pool: pool, ctx: enqueue.With(context.Background(), client)}
 }
 
 // account adds an account with an e-mail and a phone, in lang, with the given consents.
@@ -182,8 +184,8 @@ func (f *fixture) account(t testing.TB, lang string, consentEmail, consentSMS bo
 func (f *fixture) enqueue(t testing.TB, n notify.Notice) []notify.ID {
 	t.Helper()
 	var ids []notify.ID
-	require.NoError(t, pgx.BeginFunc(context.Background(), f.pool, func(tx pgx.Tx) (err error) {
-		ids, err = notify.EnqueueTx(context.Background(), tx, n)
+	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) (err error) {
+		ids, err = notify.EnqueueTx(f.ctx, tx, n)
 		return err
 	}))
 	return ids

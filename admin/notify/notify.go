@@ -11,17 +11,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/i18n"
 )
 
@@ -83,7 +81,7 @@ type Notice struct {
 }
 
 // Attachment is a file sent with an e-mail notice, named by the desk that keeps it: Source is
-// registered with RegisterAttachments and reads the bytes by ID when the notice is sent.
+// one of the Delivery's Attachments, which reads the bytes by ID when the notice is sent.
 type Attachment struct {
 	Source      string `json:"source"`
 	ID          int64  `json:"id"`
@@ -94,44 +92,10 @@ type Attachment struct {
 // AttachmentLoader reads one attachment's bytes.
 type AttachmentLoader func(ctx context.Context, q db.Querier, id int64) ([]byte, error)
 
-var attachmentSources sync.Map // source name → AttachmentLoader
-
-// RegisterAttachments names where attachments of a source are read from; the owning desk calls it
-// from its init.
-func RegisterAttachments(source string, load AttachmentLoader) { attachmentSources.Store(source, load) }
-
-// loadAttachment reads an attachment through its source.
-func loadAttachment(ctx context.Context, q db.Querier, a Attachment) ([]byte, error) {
-	load, ok := attachmentSources.Load(a.Source)
-	if !ok {
-		return nil, fmt.Errorf("notify: no attachment source %q in this process", a.Source)
-	}
-	return load.(AttachmentLoader)(ctx, q, a.ID)
-}
-
-// Inserter is the part of River's client EnqueueTx needs: a job inserted on the caller's transaction.
-type Inserter interface {
-	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
-}
-
-var inserter atomic.Pointer[Inserter]
-
-// SetInserter names the River client that enqueues delivery jobs (jobs.New calls it). Without one
-// rows still land in the outbox and the notify_sweep job picks them up.
-func SetInserter(i Inserter) { inserter.Store(&i) }
-
-func currentInserter() Inserter {
-	if p := inserter.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
 // QueueJobTx inserts any desk's River job on tx through the same client (desks never import jobs).
 // Without a client it is an error: the job would silently never run.
 func QueueJobTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-	ins := currentInserter()
+	ins := enqueue.From(ctx)
 	if ins == nil {
 		return errors.New("notify: no River client to queue " + args.Kind())
 	}
@@ -148,7 +112,7 @@ func (SendArgs) Kind() string { return "notify_send" }
 
 // queueTx inserts delivery jobs for ids on tx, in batches of BatchSize, to run at (zero: now).
 func queueTx(ctx context.Context, tx pgx.Tx, ids []ID, at time.Time, queue string) error {
-	ins := currentInserter()
+	ins := enqueue.From(ctx)
 	if ins == nil || len(ids) == 0 {
 		return nil
 	}
@@ -231,8 +195,8 @@ func EnqueueTx(ctx context.Context, tx pgx.Tx, n Notice) ([]ID, error) {
 		data = []byte("{}")
 	}
 	for _, a := range n.Attachments {
-		if _, ok := attachmentSources.Load(a.Source); !ok || a.Name == "" {
-			return nil, fmt.Errorf("notify: attachment %q from unknown source %q", a.Name, a.Source)
+		if a.Source == "" || a.Name == "" {
+			return nil, fmt.Errorf("notify: attachment %q without a name or source %q", a.Name, a.Source)
 		}
 	}
 	attachments, err := json.Marshal(n.Attachments)

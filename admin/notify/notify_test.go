@@ -56,7 +56,7 @@ func TestEveryTemplateHasEveryLanguageAndRenders(t *testing.T) {
 func TestRolledBackCauseIsNeverSent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := f.ctx
 	id := f.account(t, "en", false, false)
 	errCause := errors.New("the cause failed")
 	err := pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
@@ -123,7 +123,7 @@ func TestFailedSendRetriesThenShowsFailed(t *testing.T) {
 	f := newFixture(t)
 	ms, ss := newMailServer(t), newSMSServer(t)
 	d := &notify.Delivery{Mail: ms.mailer(), SMS: ss.sender(), Backoff: func(int) time.Duration { return time.Minute }}
-	ctx := context.Background()
+	ctx := f.ctx
 
 	down := f.account(t, "en", false, false)
 	ms.tempFail[f.row(t, f.enqueue(t, notify.Notice{AccountID: down, Template: "message", Data: map[string]any{"subject": "probe", "text": "x"}})[0]).Address] = 0
@@ -212,7 +212,7 @@ func TestConsentRespected(t *testing.T) {
 	f := newFixture(t)
 	ms, ss := newMailServer(t), newSMSServer(t)
 	d := &notify.Delivery{Mail: ms.mailer(), SMS: ss.sender()}
-	ctx := context.Background()
+	ctx := f.ctx
 	both := []notify.Channel{notify.Email, notify.SMS}
 	data := map[string]any{"subject": "sale", "text": "buy"}
 
@@ -247,7 +247,7 @@ func TestConsentRespected(t *testing.T) {
 func TestSweepRequeuesStrandedRows(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := f.ctx
 	id := f.account(t, "en", false, false)
 	ids := f.enqueue(t, notify.Notice{AccountID: id, Channels: []notify.Channel{notify.Email, notify.SMS}, Template: "message", Data: map[string]any{"subject": "s", "text": "t"}})
 	_, err := f.pool.Exec(ctx, `DELETE FROM river_job`)
@@ -268,7 +268,7 @@ func TestSweepRequeuesStrandedRows(t *testing.T) {
 func TestEnqueueRefusesWhatCannotBeSent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := f.ctx
 	err := pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
 		_, err := notify.EnqueueTx(ctx, tx, notify.Notice{Email: "x@example.com", Template: "no_such_template"})
 		return err

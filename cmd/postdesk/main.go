@@ -152,6 +152,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 			return err
 		}
 		defer stopDelivery()
+		d.Attachments = map[string]notify.AttachmentLoader{complaints.LetterSource: complaints.LetterFile}
 		delivery = d
 	}
 	gw, stopGateway, err := startGateway(cfg, log)
