@@ -28,6 +28,7 @@ func (w *WebhookDeliverWorker) Work(ctx context.Context, job *river.Job[webhooks
 	return err
 }
 
+// NextRetry is on the machine's clock: River schedules by it, whatever the portal's clock says.
 func (w *WebhookDeliverWorker) NextRetry(job *river.Job[webhooks.DeliverArgs]) time.Time {
 	return time.Now().Add(webhooks.Backoff(job.Attempt))
 }
@@ -38,8 +39,8 @@ func (w *WebhookDeliverWorker) Timeout(*river.Job[webhooks.DeliverArgs]) time.Du
 
 // addWebhooks registers the delivery worker and its queue.
 func addWebhooks(workers *river.Workers, cfg *river.Config, pool *pgxpool.Pool, opts Options) {
-	river.AddWorker(workers, &WebhookDeliverWorker{Sender: &webhooks.Sender{Pool: pool}})
-	river.AddWorker(workers, &APIPurgeWorker{Pool: pool})
+	river.AddWorker(workers, &WebhookDeliverWorker{Sender: &webhooks.Sender{Pool: pool, Now: opts.Clock}})
+	river.AddWorker(workers, &APIPurgeWorker{Pool: pool, Now: opts.Clock})
 	if opts.Work {
 		cfg.Queues[webhooks.Queue] = river.QueueConfig{MaxWorkers: 5}
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
@@ -57,9 +58,14 @@ func (APIPurgeArgs) Kind() string { return "api_purge" }
 type APIPurgeWorker struct {
 	river.WorkerDefaults[APIPurgeArgs]
 	Pool *pgxpool.Pool
+	Now  func() time.Time
 }
 
 func (w *APIPurgeWorker) Work(ctx context.Context, _ *river.Job[APIPurgeArgs]) error {
-	_, err := api.PurgeIdempotency(ctx, w.Pool, time.Now())
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	_, err := api.PurgeIdempotency(ctx, w.Pool, now())
 	return err
 }
