@@ -143,6 +143,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 	if err != nil {
 		return err
 	}
+	store.Now = now
 	var delivery *notify.Delivery
 	if working {
 		d, stopDelivery, err := notify.Setup(pool, log, notify.Settings{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom,
@@ -152,10 +153,11 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 			return err
 		}
 		defer stopDelivery()
+		d.Now = now
 		d.Attachments = map[string]notify.AttachmentLoader{complaints.LetterSource: complaints.LetterFile}
 		delivery = d
 	}
-	gw, stopGateway, err := startGateway(cfg, log)
+	gw, stopGateway, err := startGateway(cfg, pool, log)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/postdesk/postdesk/admin/gateway"
 )
 
@@ -34,6 +36,10 @@ type Options struct {
 	// Delay is added to every answer (default none).
 	Delay time.Duration
 	Now   func() time.Time
+	// Pool, when set, keeps the payments in PostgreSQL (gateway_sandbox_payments) instead of
+	// memory: the sandbox then remembers what it accepted across restarts, and every process's
+	// sandbox with the same merchant acts as one gateway.
+	Pool *pgxpool.Pool
 }
 
 // Fault is what the sandbox does to the next request(s) instead of answering normally.
@@ -141,6 +147,13 @@ func (s *Server) Add(p Payment) {
 	if cp.ProcessedAt.IsZero() {
 		cp.ProcessedAt = cp.Created
 	}
+	if s.opts.Pool != nil {
+		cp.settleAt = cp.ProcessedAt
+		if err := s.dbInsert(context.Background(), &cp); err != nil {
+			slog.Error("gateway sandbox: add", "err", err)
+		}
+		return
+	}
 	s.payments[cp.Ref] = &cp
 	s.order = append(s.order, &cp)
 }
@@ -150,6 +163,13 @@ func (s *Server) Add(p Payment) {
 func (s *Server) Payments() []Payment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.Pool != nil {
+		list, err := s.dbList(context.Background(), time.Time{}, time.Time{})
+		if err != nil {
+			slog.Error("gateway sandbox: payments", "err", err)
+		}
+		return list
+	}
 	out := make([]Payment, 0, len(s.order))
 	for _, p := range s.order {
 		s.settle(p)
@@ -277,6 +297,9 @@ func (s *Server) credit(req gateway.Request) gateway.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.credits++
+	if s.opts.Pool != nil {
+		return s.dbCredit(req)
+	}
 	if p, ok := s.payments[req.OrderReference]; ok {
 		// A reused reference pays nothing; the answer is the first payment's status.
 		s.settle(p)
@@ -308,6 +331,17 @@ func (s *Server) credit(req gateway.Request) gateway.Result {
 func (s *Server) status(req gateway.Request) gateway.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.Pool != nil {
+		p, found, err := s.dbGet(context.Background(), req.OrderReference)
+		if err != nil {
+			return s.signResult(gateway.Result{OrderReference: req.OrderReference, ReasonCode: gateway.ReasonInProcessing,
+				TransactionStatus: gateway.StatusInProcessing, Reason: "Temporarily unavailable"})
+		}
+		if !found {
+			return s.signResult(gateway.Result{OrderReference: req.OrderReference, ReasonCode: gateway.ReasonNotFound, Reason: "Order not found"})
+		}
+		return s.signResult(s.resultOf(&p))
+	}
 	p, ok := s.payments[req.OrderReference]
 	if !ok {
 		return s.signResult(gateway.Result{OrderReference: req.OrderReference, ReasonCode: gateway.ReasonNotFound, Reason: "Order not found"})
@@ -321,7 +355,20 @@ func (s *Server) list(req gateway.Request) gateway.List {
 	defer s.mu.Unlock()
 	l := gateway.List{MerchantAccount: s.opts.Merchant, ReasonCode: gateway.ReasonOK, Reason: "Ok",
 		DateBegin: req.DateBegin, DateEnd: req.DateEnd, Transactions: []gateway.Line{}}
-	for _, p := range s.order {
+	order := s.order
+	if s.opts.Pool != nil {
+		list, err := s.dbList(context.Background(), time.Unix(req.DateBegin, 0), time.Unix(req.DateEnd, 0))
+		if err != nil {
+			l.ReasonCode, l.Reason = gateway.ReasonInProcessing, "Temporarily unavailable"
+			l.MerchantSignature = gateway.Sign(s.opts.Secret, l.SignatureValues()...)
+			return l
+		}
+		order = make([]*Payment, len(list))
+		for i := range list {
+			order[i] = &list[i]
+		}
+	}
+	for _, p := range order {
 		s.settle(p)
 		if p.Created.Unix() < req.DateBegin || p.Created.Unix() > req.DateEnd {
 			continue
