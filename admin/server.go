@@ -243,17 +243,17 @@ func (s *Server) table() []Route {
 		{Method: "ALL", Path: "/admin/jobs/*", Perm: rbac.JobsManage, Handler: s.riverUI},
 	}
 	routes = append(routes, accounts.Routes(acc)...)
-	routes = append(routes, news.Routes(&news.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
+	routes = append(routes, news.Routes(&news.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, apikeys.Routes(&apikeys.Handlers{Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, notify.Routes(&notify.Handlers{Loc: d.Config.TZ, Pool: d.Pool, Enforcer: d.Enforcer})...)
 	routes = append(routes, webhooks.Routes(&webhooks.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Jobs: jobq})...)
 	routes = append(routes, complaints.Routes(&complaints.Handlers{Now: d.Clock, Pool: d.Pool, Loc: d.Config.TZ, Jobs: jobq, Enforcer: d.Enforcer})...)
-	routes = append(routes, moderation.Routes(&moderation.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
-	routes = append(routes, finance.Routes(&finance.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
+	routes = append(routes, moderation.Routes(&moderation.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
+	routes = append(routes, finance.Routes(&finance.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
 	routes = append(routes, payouts.Routes(&payouts.Handlers{Pool: d.Pool, Jobs: jobq, Enforcer: d.Enforcer})...)
 	routes = append(routes, recon.Routes(&recon.Handlers{Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
 	routes = append(routes, files.Routes(&files.Handlers{Store: d.Files})...)
-	routes = append(routes, orders.Routes(&orders.Handlers{Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
+	routes = append(routes, orders.Routes(&orders.Handlers{Now: d.Clock, Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
 		Lifecycle: lifecycle.Service{Pool: d.Pool}, Jobs: jobq})...)
 	return routes
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/accounts"
+	"github.com/postdesk/postdesk/admin/clock"
 )
 
 // BlocksLiftArgs lifts the blocks whose end date has come. It runs every minute in one process of
@@ -20,10 +21,11 @@ func (BlocksLiftArgs) Kind() string { return "blocks_lift" }
 type BlocksLiftWorker struct {
 	river.WorkerDefaults[BlocksLiftArgs]
 	Pool *pgxpool.Pool
+	Now  clock.Clock
 }
 
 func (w *BlocksLiftWorker) Work(ctx context.Context, _ *river.Job[BlocksLiftArgs]) error {
-	_, err := accounts.LiftExpired(ctx, w.Pool, time.Now())
+	_, err := accounts.LiftExpired(ctx, w.Pool, clock.Or(w.Now))
 	return err
 }
 

@@ -91,7 +91,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		ordersDeskPeriodic(cfg)
 		accountsDeskQueues(cfg, opts)
 		cfg.PeriodicJobs = append(cfg.PeriodicJobs, complaintsPeriodic()...)
-		cfg.PeriodicJobs = append(cfg.PeriodicJobs, addModerationDesk(workers, pool))
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, addModerationDesk(workers, pool, opts.Clock))
 	}
 	addFinance2Desk(workers, cfg, pool, opts)
 	addWebhooks(workers, cfg, pool, opts)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/moderation"
 )
 
@@ -21,12 +22,13 @@ func (ModerationSweepArgs) Kind() string { return "moderation_sweep" }
 type ModerationSweepWorker struct {
 	river.WorkerDefaults[ModerationSweepArgs]
 	Pool *pgxpool.Pool
+	Now  clock.Clock
 }
 
 func (w *ModerationSweepWorker) Work(ctx context.Context, _ *river.Job[ModerationSweepArgs]) error {
 	// A backlog larger than one batch is worked off in a few rounds.
 	for range 20 {
-		n, err := moderation.Sweep(ctx, w.Pool, time.Now())
+		n, err := moderation.Sweep(ctx, w.Pool, clock.Or(w.Now))
 		if err != nil || n < moderation.SweepBatch {
 			return err
 		}
@@ -35,8 +37,8 @@ func (w *ModerationSweepWorker) Work(ctx context.Context, _ *river.Job[Moderatio
 }
 
 // addModerationDesk registers the desk's worker and returns its periodic job.
-func addModerationDesk(workers *river.Workers, pool *pgxpool.Pool) *river.PeriodicJob {
-	river.AddWorker(workers, &ModerationSweepWorker{Pool: pool})
+func addModerationDesk(workers *river.Workers, pool *pgxpool.Pool, now clock.Clock) *river.PeriodicJob {
+	river.AddWorker(workers, &ModerationSweepWorker{Pool: pool, Now: now})
 	return river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 		func() (river.JobArgs, *river.InsertOpts) { return ModerationSweepArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true, ID: "moderation_sweep"})

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/news"
 )
 
@@ -17,11 +18,12 @@ import (
 type NewsPublishWorker struct {
 	river.WorkerDefaults[news.PublishArgs]
 	Pool *pgxpool.Pool
+	Now  clock.Clock
 }
 
 func (w *NewsPublishWorker) Work(ctx context.Context, _ *river.Job[news.PublishArgs]) error {
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		_, err := news.PublishDue(ctx, tx, time.Now())
+		_, err := news.PublishDue(ctx, tx, clock.Or(w.Now))
 		return err
 	})
 }

@@ -9,10 +9,10 @@ import (
 
 // addAccountsDesk registers the accounts desk's workers: blocks, news, notices.
 func addAccountsDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) {
-	river.AddWorker(workers, &BlocksLiftWorker{Pool: pool})
+	river.AddWorker(workers, &BlocksLiftWorker{Pool: pool, Now: opts.Clock})
 	river.AddWorker(workers, &NotifySendWorker{Pool: pool, Delivery: opts.Delivery})
 	river.AddWorker(workers, &NotifySweepWorker{Pool: pool})
-	river.AddWorker(workers, &NewsPublishWorker{Pool: pool})
+	river.AddWorker(workers, &NewsPublishWorker{Pool: pool, Now: opts.Clock})
 	river.AddWorker(workers, &NewsNotifyWorker{Pool: pool})
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/orders"
 )
@@ -15,7 +16,7 @@ import (
 // and the sweep of expired files (which every desk's generated files share).
 func addOrdersDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) error {
 	store := opts.Files
-	env := &orders.Env{Pool: pool, Files: store, TZ: opts.TZ, Currency: opts.Currency}
+	env := &orders.Env{Pool: pool, Files: store, TZ: opts.TZ, Currency: opts.Currency, Now: opts.Clock}
 	if env.Currency == "" {
 		env.Currency = "UAH"
 	}
@@ -23,7 +24,7 @@ func addOrdersDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) err
 	river.AddWorker(workers, &OrdersWaybillsWorker{Env: env})
 	river.AddWorker(workers, &OrdersActWorker{Env: env})
 	river.AddWorker(workers, &OrdersImportWorker{Env: env})
-	river.AddWorker(workers, &PurgeFilesWorker{Files: store})
+	river.AddWorker(workers, &PurgeFilesWorker{Files: store, Now: opts.Clock})
 	return nil
 }
 
@@ -43,9 +44,10 @@ func (PurgeFilesArgs) Kind() string { return "purge_files" }
 type PurgeFilesWorker struct {
 	river.WorkerDefaults[PurgeFilesArgs]
 	Files *files.Store
+	Now   clock.Clock
 }
 
 func (w *PurgeFilesWorker) Work(ctx context.Context, _ *river.Job[PurgeFilesArgs]) error {
-	_, err := w.Files.PurgeExpired(ctx, time.Now())
+	_, err := w.Files.PurgeExpired(ctx, clock.Or(w.Now))
 	return err
 }

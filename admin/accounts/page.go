@@ -45,7 +45,7 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := h.now()
 	for _, b := range blocks {
 		d.Blocks = append(d.Blocks, blockRow(b, now))
 	}

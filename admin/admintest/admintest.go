@@ -60,6 +60,7 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("files: %v", err)
 	}
+	files.Now = clk.Now
 	cfg := &config.Config{Lang: "en", TZ: kyiv, Currency: "UAH", SessionSecret: "test-secret-test-secret-test-secret"}
 	enforcer, err := rbac.NewEnforcer(ctx, pool)
 	if err != nil {

@@ -124,7 +124,7 @@ func (h *Handlers) enqueue(c *fiber.Ctx, kind, name string, args func(fileID int
 }
 
 func (h *Handlers) ordersEnv() *orders.Env {
-	return &orders.Env{Pool: h.Pool, Files: h.Files, TZ: h.zone(), Currency: h.currency()}
+	return &orders.Env{Pool: h.Pool, Files: h.Files, TZ: h.zone(), Currency: h.currency(), Now: h.Now}
 }
 
 func sendPDF(c *fiber.Ctx, name string, write func(*bytes.Buffer) error) error {

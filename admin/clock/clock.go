@@ -61,3 +61,12 @@ func (c *Test) Advance(d time.Duration) {
 	}
 	c.offset += d
 }
+
+// Or reads now, or the machine's clock when a struct was built without one (a test that does not
+// care about time). The composition root always sets it.
+func Or(now Clock) time.Time {
+	if now != nil {
+		return now()
+	}
+	return time.Now()
+}

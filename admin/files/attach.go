@@ -116,7 +116,7 @@ func (s *Store) Attach(ctx context.Context, up Upload, p Policy) (File, error) {
 			up.Owner, up.RecordType, up.RecordID, name, ct, len(data)).Scan(&f.ID); err != nil {
 			return err
 		}
-		key := newKey("attachments/"+up.RecordType, f.ID, extOf(name))
+		key := s.newKey("attachments/"+up.RecordType, f.ID, extOf(name))
 		if _, err := s.put(ctx, key, ct, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (s *Store) Store(ctx context.Context, in Stored) (File, error) {
 		in.Owner, in.Kind, SafeName(in.Name), in.ContentType, in.TTL.String()).Scan(&id); err != nil {
 		return File{}, err
 	}
-	key := newKey("uploads", id, extOf(in.Name))
+	key := s.newKey("uploads", id, extOf(in.Name))
 	size, err := s.put(ctx, key, in.ContentType, func(w io.Writer) error { _, err := io.Copy(w, in.Body); return err })
 	if err != nil {
 		return File{}, err

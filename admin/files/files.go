@@ -26,6 +26,7 @@ import (
 	"gocloud.dev/gcerrors"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 )
 
 // States of a generated file's job.
@@ -75,6 +76,7 @@ func (f File) IsImage() bool { return strings.HasPrefix(f.ContentType, "image/")
 type Store struct {
 	Pool   *pgxpool.Pool
 	Bucket *blob.Bucket
+	Now    func() time.Time // the portal's clock
 }
 
 // Open connects the blob storage: blobURL when set (any gocloud.dev/blob URL, e.g.
@@ -146,7 +148,7 @@ func (s *Store) GetOwned(ctx context.Context, id, owner int64) (File, error) {
 	if f.Kind == KindAttachment || f.OwnerID != owner || owner == 0 {
 		return File{}, apperr.New(apperr.NotFound, "files.not_found")
 	}
-	if !f.ExpiresAt.IsZero() && f.ExpiresAt.Before(time.Now()) {
+	if !f.ExpiresAt.IsZero() && f.ExpiresAt.Before(clock.Or(s.Now)) {
 		return File{}, apperr.New(apperr.NotFound, "files.expired")
 	}
 	return f, nil
@@ -165,10 +167,10 @@ func (s *Store) Read(ctx context.Context, f File, thumb bool) (io.ReadCloser, er
 }
 
 // newKey makes a blob key that sorts by kind and day and cannot be guessed.
-func newKey(kind string, id int64, suffix string) string {
+func (s *Store) newKey(kind string, id int64, suffix string) string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s/%s/%d-%s%s", kind, time.Now().UTC().Format("2006/01/02"), id, hex.EncodeToString(b), suffix)
+	return fmt.Sprintf("%s/%s/%d-%s%s", kind, clock.Or(s.Now).UTC().Format("2006/01/02"), id, hex.EncodeToString(b), suffix)
 }
 
 // put writes r to key and returns the byte count.

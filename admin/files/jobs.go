@@ -66,7 +66,7 @@ func (s *Store) Complete(ctx context.Context, id int64, name, contentType string
 	key := ""
 	var size int64
 	if write != nil {
-		key = newKey("generated", id, extOf(name))
+		key = s.newKey("generated", id, extOf(name))
 		var err error
 		if size, err = s.put(ctx, key, contentType, write); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Store) AttachGenerated(ctx context.Context, parent File, kind, name, co
 		parent.OwnerID, kind, strconv.FormatInt(parent.ID, 10), name, contentType, nullTime(parent.ExpiresAt)).Scan(&id); err != nil {
 		return 0, err
 	}
-	key := newKey("generated", id, extOf(name))
+	key := s.newKey("generated", id, extOf(name))
 	size, err := s.put(ctx, key, contentType, write)
 	if err != nil {
 		return 0, err

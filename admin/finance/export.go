@@ -13,6 +13,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/files"
@@ -106,7 +107,7 @@ func (h *Handlers) period(c *fiber.Ctx) (from, to time.Time, err error) {
 	if to, err = parseDay(c.Query("to"), h.Loc); err != nil {
 		return
 	}
-	now := time.Now().In(h.Loc)
+	now := clock.Or(h.Now).In(h.Loc)
 	if from.IsZero() {
 		from = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, h.Loc)
 	}

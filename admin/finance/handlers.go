@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
@@ -30,6 +31,7 @@ type Handlers struct {
 	// in a process without River.
 	DataDir string
 	Jobs    enqueue.Inserter
+	Now     func() time.Time // the portal's clock
 }
 
 // Routes are the finance pages' routes.
@@ -58,7 +60,7 @@ func (h *Handlers) Overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	to := time.Now().In(h.Loc).AddDate(0, 0, 1)
+	to := clock.Or(h.Now).In(h.Loc).AddDate(0, 0, 1)
 	days, err := RevenueByDay(ctx, h.Pool, h.Loc, to.AddDate(0, 0, -revenueDays), to)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/lifecycle"
 	"github.com/postdesk/postdesk/admin/money"
@@ -20,7 +21,8 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Enforcer *rbac.Enforcer
-	Currency string // the deployment's, shown after amounts
+	Currency string           // the deployment's, shown after amounts
+	Now      func() time.Time // the portal's clock
 }
 
 // Routes are the moderation desk's routes.
@@ -64,7 +66,7 @@ func (h *Handlers) Queue(c *fiber.Ctx) error {
 // Open puts an order into moderation: a courier's cancellation, a cancellation after pickup, a
 // weight dispute, or staff's own reason.
 func (h *Handlers) Open(c *fiber.Ctx) error {
-	id, err := Open(web.Ctx(c), h.Pool, strings.TrimSpace(c.FormValue("number")), c.FormValue("reason"), time.Now())
+	id, err := Open(web.Ctx(c), h.Pool, strings.TrimSpace(c.FormValue("number")), c.FormValue("reason"), clock.Or(h.Now))
 	if err != nil {
 		return err
 	}
@@ -119,7 +121,7 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 	}
 	grams, _ := strconv.ParseInt(c.FormValue("real_grams"), 10, 64)
 	d := Decision{Outcome: c.FormValue("outcome"), RealGrams: grams, Note: c.FormValue("note")}
-	if err := Decide(web.Ctx(c), h.Pool, id, d, time.Now()); err != nil {
+	if err := Decide(web.Ctx(c), h.Pool, id, d, clock.Or(h.Now)); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "moderation.decided")

@@ -14,6 +14,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/newsv"
@@ -23,6 +24,7 @@ import (
 type Handlers struct {
 	Pool     *pgxpool.Pool
 	Enforcer *rbac.Enforcer
+	Now      func() time.Time // the portal's clock
 }
 
 // Routes are the news desk's lines of the route table.
@@ -228,7 +230,7 @@ func (h *Handlers) Schedule(c *fiber.Ctx) error {
 		if err != nil {
 			return apperr.InvalidField("publish_at", "news.schedule_bad")
 		}
-		return Schedule(web.Ctx(c), tx, id, at)
+		return Schedule(web.Ctx(c), tx, id, at, clock.Or(h.Now))
 	}, "news.scheduled")
 }
 

@@ -263,8 +263,8 @@ func afterPublish(ctx context.Context, tx pgx.Tx, i Item) error {
 }
 
 // Schedule sets the item to publish at a time in the future; the news_publish job does it.
-func Schedule(ctx context.Context, tx pgx.Tx, id int64, at time.Time) error {
-	if !at.After(time.Now()) {
+func Schedule(ctx context.Context, tx pgx.Tx, id int64, at, now time.Time) error {
+	if !at.After(now) {
 		return apperr.InvalidField("publish_at", "news.schedule_past")
 	}
 	i, err := lock(ctx, tx, id)

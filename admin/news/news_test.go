@@ -76,7 +76,7 @@ func TestScheduledPublishesOnceAtItsTime(t *testing.T) {
 	f := newFixture(t)
 	id := f.create(t, news.Input{Title: "Holiday hours", Body: "Closed on **1 May**.", Audience: "clients", Notify: true})
 	at := time.Now().Add(time.Hour).Truncate(time.Second)
-	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { return news.Schedule(f.ctx, tx, id, at) }))
+	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { return news.Schedule(f.ctx, tx, id, at, time.Now()) }))
 	require.Equal(t, 1, f.count(t, `SELECT count(*) FROM river_job WHERE kind = 'news_publish' AND scheduled_at = $1`, at))
 
 	var ids []int64
@@ -122,7 +122,7 @@ func TestScheduledJobPublishesThroughRiver(t *testing.T) {
 
 	id := f.create(t, news.Input{Title: "Soon", Body: "x", Audience: "staff"})
 	at := time.Now().Add(1500 * time.Millisecond)
-	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { return news.Schedule(f.ctx, tx, id, at) }))
+	require.NoError(t, pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { return news.Schedule(f.ctx, tx, id, at, time.Now()) }))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		i, err := news.Get(f.ctx, f.pool, id)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/postdesk/postdesk/admin/clock"
 )
 
 // Mail is one e-mail to send.
@@ -68,6 +69,8 @@ type Delivery struct {
 	// Attachments read the files notices carry, by source (the composition root lists the desks'
 	// sources: the complaint decision letter is one).
 	Attachments map[string]AttachmentLoader
+	// Now is the portal's clock, for the next attempt's time.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	bulkNext time.Time
@@ -228,7 +231,7 @@ func (d *Delivery) record(ctx context.Context, pool *pgxpool.Pool, outs []outcom
 	if backoff == nil {
 		backoff = DefaultBackoff
 	}
-	now := time.Now()
+	now := clock.Or(d.Now)
 	n := len(outs)
 	ids, statuses, pids, errs := make([]ID, n), make([]string, n), make([]string, n), make([]string, n)
 	nexts, oks, temps, mss := make([]time.Time, n), make([]bool, n), make([]bool, n), make([]int32, n)

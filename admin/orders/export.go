@@ -45,7 +45,7 @@ func (h *Handlers) Export(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	name := web.T(c, "orders.export_name") + " " + time.Now().In(h.zone()).Format("2006-01-02 15.04") + ".xlsx"
+	name := web.T(c, "orders.export_name") + " " + h.nowUTC().In(h.zone()).Format("2006-01-02 15.04") + ".xlsx"
 	args := ExportArgs{JobBase: base(web.Actor(c), i18n.Lang(ctx)), Filter: f, Columns: cols}
 	return h.enqueue(c, files.Job{Owner: web.Actor(c).ID, Kind: "orders_export", Name: name}, func(id int64) river.JobArgs {
 		args.FileID = id

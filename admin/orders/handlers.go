@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/web"
@@ -24,6 +25,7 @@ type Handlers struct {
 	Currency string
 	// Lifecycle makes every status change and moves its money (admin/lifecycle).
 	Lifecycle Lifecycle
+	Now       func() time.Time // the portal's clock
 }
 
 // Routes is the desk's part of the route table.
@@ -80,6 +82,6 @@ func argsOf(e *apperr.Error) []any {
 	return out
 }
 
-func nowUTC() time.Time { return time.Now().UTC() }
+func (h *Handlers) nowUTC() time.Time { return clock.Or(h.Now).UTC() }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -23,7 +23,7 @@ func (h *Handlers) ImportPage(c *fiber.Ctx) error {
 // ImportTemplate downloads the template in the user's language.
 func (h *Handlers) ImportTemplate(c *fiber.Ctx) error {
 	var buf bytes.Buffer
-	if err := WriteTemplate(&buf, i18n.Lang(web.Ctx(c)), nowUTC().In(h.zone())); err != nil {
+	if err := WriteTemplate(&buf, i18n.Lang(web.Ctx(c)), h.nowUTC().In(h.zone())); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, XLSXType)

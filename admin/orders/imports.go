@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/i18n"
@@ -147,7 +148,7 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := clock.Or(e.Now).UTC()
 	var rows []parsedRow
 	refs := map[string]bool{}
 	tick := e.Files.NewTicker(a.FileID, 500*time.Millisecond)

@@ -63,13 +63,13 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	if len(fe) > 0 {
 		// Show every mistake at once, not only the ones found while reading the numbers.
 		in.Normalize()
-		for k, v := range in.Validate(nowUTC()) {
+		for k, v := range in.Validate(h.nowUTC()) {
 			if _, ok := fe[k]; !ok {
 				fe[k] = v
 			}
 		}
 	} else {
-		o, err := h.Lifecycle.Create(web.Ctx(c), in, nowUTC())
+		o, err := h.Lifecycle.Create(web.Ctx(c), in, h.nowUTC())
 		if err == nil {
 			web.Toast(c, "success", "orders.created", "Number", o.Number)
 			return web.Redirect(c, "/orders/"+o.Number)

@@ -156,7 +156,7 @@ func (h *Handlers) Move(c *fiber.Ctx) error {
 		}
 		m.CourierID = id
 	}
-	if err := h.Lifecycle.Move(web.Ctx(c), number, m, nowUTC()); err != nil {
+	if err := h.Lifecycle.Move(web.Ctx(c), number, m, h.nowUTC()); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "orders.status_changed")

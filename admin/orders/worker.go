@@ -18,6 +18,7 @@ type Env struct {
 	Files    *files.Store
 	TZ       *time.Location
 	Currency string
+	Now      func() time.Time // the portal's clock
 }
 
 // JobBase is carried by every orders job: the file it fills, and who asked, in which language.
