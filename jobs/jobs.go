@@ -44,6 +44,11 @@ type Options struct {
 	// with one takes them. PayoutWorkers sizes the payouts queue (at least 2).
 	Gateway       *gateway.Client
 	PayoutWorkers int
+	// PayoutTimeout bounds one run of a payout's job (payouts.DefaultJobTimeout when zero).
+	// RescueAfter is when River hands a job left running by a dead process to another worker
+	// (5 minutes when zero; River's own default is an hour); it is kept above every timeout.
+	PayoutTimeout time.Duration
+	RescueAfter   time.Duration
 }
 
 // New returns a River client. Any number of processes may run one against the same database;
@@ -74,8 +79,9 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 	}
 
 	cfg := &river.Config{
-		Logger:  opts.Log,
-		Workers: workers,
+		Logger:               opts.Log,
+		Workers:              workers,
+		RescueStuckJobsAfter: rescueAfter(opts),
 	}
 	if opts.Work {
 		n := opts.Workers

@@ -18,6 +18,8 @@ import (
 type PayoutsExecuteWorker struct {
 	river.WorkerDefaults[payouts.ExecuteArgs]
 	Exec *payouts.Executor
+	// JobTimeout bounds one run (payouts.DefaultJobTimeout when zero).
+	JobTimeout time.Duration
 }
 
 func (w *PayoutsExecuteWorker) Work(ctx context.Context, job *river.Job[payouts.ExecuteArgs]) error {
@@ -35,15 +37,36 @@ func (w *PayoutsExecuteWorker) Work(ctx context.Context, job *river.Job[payouts.
 	return err
 }
 
-// Timeout: one gateway call, or two after an unknown result.
+// Timeout: one gateway call, or two after an unknown result, set deliberately (not River's
+// default) so that a run cut short is retried — asking the gateway's status first — well before
+// the rescue window, and "check again" knows when a "running" job has lost its worker.
 func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Duration {
-	return 2 * time.Minute
+	if w.JobTimeout > 0 {
+		return w.JobTimeout
+	}
+	return payouts.DefaultJobTimeout
+}
+
+// rescueAfter is River's RescueStuckJobsAfter: how long a job may stay "running" before River
+// decides its process died and makes it retryable. River's default is an hour, which left payouts
+// "sending" for that long after a kill -9; it must stay above every job's timeout, or a job still
+// working would be run twice.
+func rescueAfter(opts Options) time.Duration {
+	d := opts.RescueAfter
+	if d <= 0 {
+		d = 5 * time.Minute
+	}
+	payout := opts.PayoutTimeout
+	if payout <= 0 {
+		payout = payouts.DefaultJobTimeout
+	}
+	return max(d, payout+payout/2)
 }
 
 // addFinance2Desk registers finance desk II's workers (payouts, reconciliation) and, in working
 // processes, the payouts' own queue: a slow gateway never holds up other jobs.
 func addFinance2Desk(workers *river.Workers, cfg *river.Config, pool *pgxpool.Pool, opts Options) {
-	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: opts.Gateway}})
+	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: opts.Gateway}, JobTimeout: opts.PayoutTimeout})
 	river.AddWorker(workers, &ReconFetchWorker{Pool: pool, Gateway: opts.Gateway})
 	if opts.Work {
 		cfg.Queues[payouts.Queue] = river.QueueConfig{MaxWorkers: max(2, opts.PayoutWorkers)}

@@ -52,6 +52,10 @@ type Config struct {
 	GatewayMerchant string
 	GatewaySecret   string
 	GatewayTimeout  time.Duration
+	// PayoutTimeout bounds one run of the payment job; JobRescueAfter is when River hands a job
+	// whose process died to another worker (longer than every job's timeout).
+	PayoutTimeout  time.Duration
+	JobRescueAfter time.Duration
 
 	// ComplaintsIMAP is the complaints mailbox (empty: no intake).
 	ComplaintsIMAP string

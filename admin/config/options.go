@@ -121,9 +121,25 @@ func Options() []Option {
 				c.GatewayTimeout = d
 				return err
 			}},
+		{Env: "POSTDESK_PAYOUT_TIMEOUT", Default: "1m", Meaning: "one run of a payout's job (its gateway calls and bookkeeping); it is cancelled after this and retried, asking the gateway's status first",
+			set: duration(func(c *Config) *time.Duration { return &c.PayoutTimeout })},
+		{Env: "POSTDESK_JOB_RESCUE_AFTER", Default: "5m", Meaning: "a job left running by a process that died is handed to another worker after this long; longer than every job's timeout",
+			set: duration(func(c *Config) *time.Duration { return &c.JobRescueAfter })},
 
 		{Env: "POSTDESK_COMPLAINTS_IMAP", Meaning: "the complaints mailbox, imaps://user:pass@host:993/INBOX; empty: no intake",
 			set: str(func(c *Config) *string { return &c.ComplaintsIMAP })},
+	}
+}
+
+// duration sets a positive duration field.
+func duration(field func(c *Config) *time.Duration) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err == nil && d <= 0 {
+			err = fmt.Errorf("want a positive duration such as 5m")
+		}
+		*field(c) = d
+		return err
 	}
 }
 

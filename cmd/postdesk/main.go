@@ -163,7 +163,8 @@ func serve(ctx context.Context, log *slog.Logger, cfg *config.Config, pool *pgxp
 	}
 	defer stopGateway()
 	river, err := jobs.New(pool, jobs.Options{Work: working, Workers: cfg.Workers, Log: log, Files: store, DataDir: cfg.DataDir,
-		Clock: now, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery, Gateway: gw, Mailbox: complaints.ParseMailbox(cfg.ComplaintsIMAP)})
+		Clock: now, TZ: cfg.TZ, Currency: cfg.Currency, Delivery: delivery, Gateway: gw, Mailbox: complaints.ParseMailbox(cfg.ComplaintsIMAP),
+		PayoutTimeout: cfg.PayoutTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,9 @@ type Handlers struct {
 	Pool     *pgxpool.Pool
 	Jobs     enqueue.Inserter
 	Enforcer *rbac.Enforcer
+	// JobTimeout is the payment job's timeout (DefaultJobTimeout when zero): "check again" hands
+	// back a job left running longer than this.
+	JobTimeout time.Duration
 }
 
 // Routes are the payouts pages' routes.
@@ -201,10 +205,15 @@ func (h *Handlers) Recheck(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := Recheck(web.Ctx(c), h.Pool, h.Jobs, id); err != nil {
+	done, err := Recheck(web.Ctx(c), h.Pool, h.Jobs, id, h.JobTimeout)
+	if err != nil {
 		return err
 	}
-	web.Toast(c, "success", "payouts.ui.rechecking")
+	if done == RecheckRunning {
+		web.Toast(c, "info", "payouts.ui.recheck_running")
+	} else {
+		web.Toast(c, "success", "payouts.ui.rechecking")
+	}
 	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
 }
 

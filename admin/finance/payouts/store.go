@@ -317,10 +317,32 @@ func tell(ctx context.Context, tx pgx.Tx, p Payout, why, reason string) error {
 	return err
 }
 
-// Recheck queues the payment job again for a payout whose gateway answer stayed unknown after the
-// job gave up: the job asks the gateway's status first, so this never pays twice.
-func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, id int64) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+// DefaultJobTimeout is how long one run of the payment job may take (two gateway calls and the
+// database work); jobs.Options.PayoutTimeout overrides it. A job still "running" longer than this
+// has lost its worker: its context was cancelled, so only a dead process leaves it so.
+const DefaultJobTimeout = time.Minute
+
+// Rechecked says what "check again" did.
+type Rechecked string
+
+const (
+	RecheckQueued  Rechecked = "queued"  // a new job was queued
+	RecheckMoved   Rechecked = "moved"   // the waiting (or abandoned) job was moved to run now
+	RecheckRunning Rechecked = "running" // a job is running it now; nothing to add
+)
+
+// Recheck queues the payment job again for a payout whose gateway answer stayed unknown, or whose
+// job was left behind by a crashed process: the job asks the gateway's status first, so this never
+// pays twice. A job already waiting for its retry is moved to run now, and one left "running" by a
+// dead worker (longer than stuckAfter) is handed back to the queue without waiting for River's
+// rescuer. (Before, the unique job options silently skipped the insert and staff were told the
+// check was queued when nothing was.)
+func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, id int64, stuckAfter time.Duration) (Rechecked, error) {
+	if stuckAfter <= 0 {
+		stuckAfter = DefaultJobTimeout
+	}
+	var out Rechecked
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		p, err := lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -328,11 +350,30 @@ func Recheck(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, id 
 		if p.State != Sending && p.State != Approved {
 			return apperr.New(apperr.Conflict, "payouts.not_unknown")
 		}
-		if err := queuePayoutTx(ctx, tx, jobs, id); err != nil {
+		if jobs == nil {
+			return errors.New("payouts: no job queue to send the payout")
+		}
+		res, err := jobs.InsertTx(ctx, tx, ExecuteArgs{PayoutID: id}, nil)
+		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, "payout.rechecked", "payout", id, nil, nil)
+		out = RecheckQueued
+		if res.UniqueSkippedAsDuplicate {
+			tag, err := tx.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+				WHERE id = $1 AND (state IN ('retryable', 'scheduled', 'available')
+					OR state = 'running' AND attempted_at < now() - make_interval(secs => $2))`,
+				res.Job.ID, stuckAfter.Seconds())
+			if err != nil {
+				return err
+			}
+			out = RecheckMoved
+			if tag.RowsAffected() == 0 {
+				out = RecheckRunning
+			}
+		}
+		return audit.Record(ctx, tx, "payout.rechecked", "payout", id, nil, map[string]any{"job": string(out)})
 	})
+	return out, err
 }
 
 // Get returns one payout, as the viewer may see it.
