@@ -39,6 +39,15 @@ func From(ctx context.Context) *Actor {
 	return a
 }
 
+// StaffID is the acting staff member's id, for a nullable column (created_by, decided_by…), or nil
+// when the system acts on its own (a sweep, a job, a key).
+func StaffID(ctx context.Context) *int64 {
+	if a := From(ctx); a != nil && a.ID != 0 {
+		return &a.ID
+	}
+	return nil
+}
+
 // Zone is the platform's zone of the actor in ctx (UTC when nobody set one).
 func Zone(ctx context.Context) *time.Location {
 	if a := From(ctx); a != nil && a.Loc != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/db"
 )
@@ -62,7 +63,7 @@ func (s *Store) Decide(ctx context.Context, id int64, d Decision) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE complaints SET state = 'decided', outcome = $2, reasoning = $3, decided_by = $4, decided_at = $5,
-			notice_due = $6 WHERE id = $1`, id, d.Outcome, d.Reasoning, staffID(ctx), now, PeriodEnd(now, NoticeDays, s.Loc)); err != nil {
+			notice_due = $6 WHERE id = $1`, id, d.Outcome, d.Reasoning, actor.StaffID(ctx), now, PeriodEnd(now, NoticeDays, s.Loc)); err != nil {
 			return err
 		}
 		if _, err := s.syncDeadlines(ctx, tx, id); err != nil {

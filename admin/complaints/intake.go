@@ -7,6 +7,7 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 )
 
@@ -75,7 +76,7 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 		} else {
 			if err := tx.QueryRow(ctx, `INSERT INTO complaints (number, state, source, received_at, decision_due, created_by)
 				VALUES ('pending', 'received', 'staff', $1, $2, $3) RETURNING id`,
-				receivedAt, PeriodEnd(receivedAt, DecisionDays, s.Loc), staffID(ctx)).Scan(&id); err != nil {
+				receivedAt, PeriodEnd(receivedAt, DecisionDays, s.Loc), actor.StaffID(ctx)).Scan(&id); err != nil {
 				return err
 			}
 			if err := event(ctx, tx, id, EvReceived, receivedAt, 0, "", map[string]any{"source": "staff"}); err != nil {
@@ -157,7 +158,7 @@ func addFile(ctx context.Context, tx pgx.Tx, id int64, kind string, f Upload) er
 	}
 	f.ContentType = mimetype.Detect(f.Data).String()
 	_, err := tx.Exec(ctx, `INSERT INTO complaint_files (complaint_id, kind, name, content_type, data, created_by) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, kind, f.Name, f.ContentType, f.Data, staffID(ctx))
+		id, kind, f.Name, f.ContentType, f.Data, actor.StaffID(ctx))
 	return err
 }
 

@@ -162,20 +162,13 @@ func lock(ctx context.Context, tx pgx.Tx, id int64) (State, error) {
 	return st, err
 }
 
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
-}
-
 // event appends one step to the history.
 func event(ctx context.Context, tx pgx.Tx, id int64, kind EventKind, at time.Time, days int, note string, data map[string]any) error {
 	if data == nil {
 		data = map[string]any{}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO complaint_events (complaint_id, kind, at, staff_id, days, note, data) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, kind, at, staffID(ctx), days, note, data)
+		id, kind, at, actor.StaffID(ctx), days, note, data)
 	return err
 }
 

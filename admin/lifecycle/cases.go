@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
@@ -61,13 +62,13 @@ func openTx(ctx context.Context, tx pgx.Tx, o order, action Action, reason, note
 	}
 	var caseID int64
 	err := tx.QueryRow(ctx, `INSERT INTO moderation_cases (order_id, reason, from_status, opened_at, opened_by)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, o.ID, reason, string(o.Status), now, staffID(ctx)).Scan(&caseID)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, o.ID, reason, string(o.Status), now, actor.StaffID(ctx)).Scan(&caseID)
 	if err != nil {
 		return 0, err
 	}
 	if note != "" {
 		if _, err := tx.Exec(ctx, `INSERT INTO moderation_notes (case_id, kind, body, staff_id) VALUES ($1, 'finding', $2, $3)`,
-			caseID, note, staffID(ctx)); err != nil {
+			caseID, note, actor.StaffID(ctx)); err != nil {
 			return 0, err
 		}
 	}
@@ -179,12 +180,12 @@ func Decide(ctx context.Context, pool orders.Beginner, caseID int64, d Decision,
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE moderation_cases SET state = 'closed', outcome = $2, closed_at = $3, closed_by = $4 WHERE id = $1`,
-			caseID, d.Outcome, now, staffID(ctx)); err != nil {
+			caseID, d.Outcome, now, actor.StaffID(ctx)); err != nil {
 			return err
 		}
 		if note := strings.TrimSpace(d.Note); note != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO moderation_notes (case_id, kind, body, staff_id) VALUES ($1, 'finding', $2, $3)`,
-				caseID, note, staffID(ctx)); err != nil {
+				caseID, note, actor.StaffID(ctx)); err != nil {
 				return err
 			}
 		}

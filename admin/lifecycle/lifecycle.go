@@ -253,7 +253,7 @@ func setStatus(ctx context.Context, tx pgx.Tx, o order, to orders.Status, note s
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
-		VALUES ($1, $2, $3, $4, $5, $6)`, o.ID, now, staffID(ctx), string(o.Status), string(to), note); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6)`, o.ID, now, actor.StaffID(ctx), string(o.Status), string(to), note); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, "order.status", orders.Record, o.Number,
@@ -311,12 +311,4 @@ func inTx(ctx context.Context, pool orders.Beginner, fn func(tx pgx.Tx) error) e
 		}
 	}
 	return err
-}
-
-// staffID is the acting staff member, or nil for the system (the sweep).
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
 }

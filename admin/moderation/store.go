@@ -105,7 +105,7 @@ func AddNote(ctx context.Context, pool orders.Beginner, caseID int64, kind, body
 			return apperr.New(apperr.Conflict, "moderation.closed")
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO moderation_notes (case_id, kind, body, staff_id) VALUES ($1, $2, $3, $4)`,
-			caseID, kind, body, staffID(ctx)); err != nil {
+			caseID, kind, body, actor.StaffID(ctx)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, "moderation.note", Record, caseID, nil, map[string]any{"kind": kind, "body": body})
@@ -175,12 +175,4 @@ func Balances(ctx context.Context, q db.Querier, c Case) (client, courier ledger
 	}
 	courier, err = ledger.Balances(ctx, q, ledger.UserID(c.CourierID))
 	return
-}
-
-// staffID is the acting staff member, or nil for the system (the sweep).
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
 }

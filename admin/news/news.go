@@ -163,13 +163,6 @@ func Feed(ctx context.Context, q db.Querier, limit int) ([]Item, error) {
 	return pgx.CollectRows(rows, scanItem)
 }
 
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
-}
-
 // Create saves a new draft.
 func Create(ctx context.Context, tx pgx.Tx, in Input) (int64, error) {
 	if err := in.Validate(); err != nil {
@@ -180,7 +173,7 @@ func Create(ctx context.Context, tx pgx.Tx, in Input) (int64, error) {
 		return 0, err
 	}
 	var id int64
-	by := staffID(ctx)
+	by := actor.StaffID(ctx)
 	if err := tx.QueryRow(ctx, `INSERT INTO news (title, body_md, body_html, audience, notify, created_by, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, in.Title, in.Body, html, in.Audience, in.Notify, by).Scan(&id); err != nil {
 		return 0, err
@@ -206,7 +199,7 @@ func Update(ctx context.Context, tx pgx.Tx, id int64, in Input) error {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE news SET title = $2, body_md = $3, body_html = $4, audience = $5, notify = $6, updated_by = $7, updated_at = now() WHERE id = $1`,
-		id, in.Title, in.Body, html, in.Audience, in.Notify, staffID(ctx)); err != nil {
+		id, in.Title, in.Body, html, in.Audience, in.Notify, actor.StaffID(ctx)); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, "news.update", "news", id, map[string]any{"title": before.Title, "audience": before.Audience},
@@ -244,7 +237,7 @@ func PublishNow(ctx context.Context, tx pgx.Tx, id int64) error {
 		return apperr.New(apperr.Conflict, "news.already_published")
 	}
 	if _, err := tx.Exec(ctx, `UPDATE news SET state = 'published', published_at = now(), publish_at = NULL, updated_by = $2, updated_at = now() WHERE id = $1`,
-		id, staffID(ctx)); err != nil {
+		id, actor.StaffID(ctx)); err != nil {
 		return err
 	}
 	if err := audit.Record(ctx, tx, "news.publish", "news", id, map[string]any{"state": i.State}, map[string]any{"state": Published}); err != nil {
@@ -275,7 +268,7 @@ func Schedule(ctx context.Context, tx pgx.Tx, id int64, at, now time.Time) error
 		return apperr.New(apperr.Conflict, "news.already_published")
 	}
 	if _, err := tx.Exec(ctx, `UPDATE news SET state = 'scheduled', publish_at = $2, updated_by = $3, updated_at = now() WHERE id = $1`,
-		id, at, staffID(ctx)); err != nil {
+		id, at, actor.StaffID(ctx)); err != nil {
 		return err
 	}
 	if err := audit.Record(ctx, tx, "news.schedule", "news", id, map[string]any{"state": i.State, "publish_at": i.PublishAt},

@@ -542,14 +542,6 @@ func LoadTariff(ctx context.Context, q db.Querier) (Tariff, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Band])
 }
 
-// staffID is the acting staff member's id, or nil for the system.
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
-}
-
 // CheckParties checks the client exists, is a client and is not blocked or deleted, and the
 // courier, when given, likewise. Problems go into fe under the form's field names.
 func CheckParties(ctx context.Context, q db.Querier, in *Input, fe FieldErrors) error {
@@ -635,12 +627,12 @@ func InsertTx(ctx context.Context, tx pgx.Tx, in Input, now time.Time) (id int64
 		RETURNING id, number`,
 		in.ExternalRef, in.ClientID, in.CourierID, in.SenderName, in.SenderPhone, in.SenderAddress,
 		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, in.WeightGrams, in.DeclaredValue, cost,
-		nullTime(in.ExpectedAt), in.Comment, staffID(ctx), now).Scan(&id, &number)
+		nullTime(in.ExpectedAt), in.Comment, actor.StaffID(ctx), now).Scan(&id, &number)
 	if err != nil {
 		return 0, "", err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO order_status_history (order_id, at, staff_id, from_status, to_status, note)
-		VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, staffID(ctx)); err != nil {
+		VALUES ($1, $2, $3, NULL, 'created', '')`, id, now, actor.StaffID(ctx)); err != nil {
 		return 0, "", err
 	}
 	return id, number, audit.Record(ctx, tx, "order.create", Record, number, nil, map[string]any{

@@ -139,7 +139,7 @@ func Register(ctx context.Context, tx pgx.Tx, p Policy, account int64, in Input,
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO webhook_endpoints (account_id, url, events, description, secret, created_by, created_by_key)
 		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, 0)) RETURNING id`,
-		account, in.URL, in.Events, in.Description, secret, staffID(ctx), by.KeyID).Scan(&id); err != nil {
+		account, in.URL, in.Events, in.Description, secret, actor.StaffID(ctx), by.KeyID).Scan(&id); err != nil {
 		return Endpoint{}, "", err
 	}
 	if err := audit.Record(ctx, tx, "webhooks.register", "webhook_endpoint", id, nil,
@@ -214,11 +214,4 @@ func ForAccount(ctx context.Context, q db.Querier, account int64) ([]Endpoint, e
 		return nil, err
 	}
 	return pgx.CollectRows(rows, scanEndpoint)
-}
-
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
@@ -150,7 +151,7 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, resultID int64, r Resoluti
 			correcting = &r.Correcting
 		}
 		if _, err := tx.Exec(ctx, `UPDATE recon_results SET resolution = $2, resolution_note = $3, correcting_transfer = $4,
-			resolved_by = $5, resolved_at = now() WHERE id = $1`, resultID, r.Kind, r.Note, correcting, staffID(ctx)); err != nil {
+			resolved_by = $5, resolved_at = now() WHERE id = $1`, resultID, r.Kind, r.Note, correcting, actor.StaffID(ctx)); err != nil {
 			return closedErr(err)
 		}
 		return audit.Record(ctx, tx, "recon.resolved", "recon_result", resultID, nil, r)
@@ -230,7 +231,7 @@ func Close(ctx context.Context, pool *pgxpool.Pool, periodID int64) error {
 				statement_total = (SELECT coalesce(sum(amount), 0) FROM recon_lines WHERE statement_id = $5 AND status IN ('', 'Approved')),
 				statement_fees = (SELECT coalesce(sum(fee), 0) FROM recon_lines WHERE statement_id = $5 AND status IN ('', 'Approved')),
 				ledger_total = (SELECT coalesce(sum(abs(amount)), 0) FROM ledger_entries WHERE ledger_account_id = $3 AND created_at >= starts_at AND created_at < ends_at)
-			WHERE id = $1`, periodID, staffID(ctx), plat.GatewayClearing, plat.PayoutsPending, st)
+			WHERE id = $1`, periodID, actor.StaffID(ctx), plat.GatewayClearing, plat.PayoutsPending, st)
 		if err != nil {
 			return err
 		}

@@ -43,13 +43,6 @@ func closedErr(err error) error {
 	return err
 }
 
-func staffID(ctx context.Context) *int64 {
-	if a := actor.From(ctx); a != nil && a.ID != 0 {
-		return &a.ID
-	}
-	return nil
-}
-
 // OpenPeriod creates a period [from, to) with its matching settings; periods never overlap.
 func OpenPeriod(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, s Settings) (Period, error) {
 	if !to.After(from) {
@@ -64,7 +57,7 @@ func OpenPeriod(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, s S
 	var id int64
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO recon_periods (starts_at, ends_at, amount_tolerance, date_tolerance_h, basis, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, from.UTC(), to.UTC(), s.AmountTolerance, s.DateToleranceH, s.Basis, staffID(ctx)).Scan(&id)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, from.UTC(), to.UTC(), s.AmountTolerance, s.DateToleranceH, s.Basis, actor.StaffID(ctx)).Scan(&id)
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && pg.Code == "23P01" {
 			return apperr.InvalidField("starts_at", "recon.period_overlaps")
@@ -136,7 +129,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, periodID int64, source, fileN
 			return apperr.New(apperr.Conflict, "recon.period_closed")
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO recon_statements (period_id, source, file_name, loaded_by) VALUES ($1, $2, $3, $4) RETURNING id`,
-			periodID, source, fileName, staffID(ctx)).Scan(&id); err != nil {
+			periodID, source, fileName, actor.StaffID(ctx)).Scan(&id); err != nil {
 			return closedErr(err)
 		}
 		return loadInto(ctx, tx, p, id, lines)
@@ -268,7 +261,7 @@ func RequestFetch(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter
 			return apperr.New(apperr.Conflict, "recon.period_closed")
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO recon_statements (period_id, source, loaded_by) VALUES ($1, 'api', $2) RETURNING id`,
-			periodID, staffID(ctx)).Scan(&id); err != nil {
+			periodID, actor.StaffID(ctx)).Scan(&id); err != nil {
 			return closedErr(err)
 		}
 		if _, err := jobs.InsertTx(ctx, tx, FetchArgs{StatementID: id}, &river.InsertOpts{MaxAttempts: 5}); err != nil {
