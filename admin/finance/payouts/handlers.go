@@ -2,6 +2,8 @@ package payouts
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net/url"
 	"strconv"
@@ -95,7 +97,10 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 // the account's card is in another name.
 func (h *Handlers) New(c *fiber.Ctx) error {
 	f := payoutsv.Form{Account: strings.TrimSpace(c.Query("account")), Amount: c.Query("amount"), Override: c.Query("override"),
-		CanOverride: h.can(c, rbac.PayoutsOverride)}
+		CanOverride: h.can(c, rbac.PayoutsOverride), Key: c.Query("key")}
+	if f.Key == "" {
+		f.Key = newKey()
+	}
 	f.ShowOverride = f.Override != "" || h.mismatch(c, f.Account)
 	if web.IsHTMX(c) && c.Get("HX-Target") == "payout-form" {
 		return web.Fragment(c, fiber.StatusOK, payoutsv.NewForm(f))
@@ -119,7 +124,8 @@ func (h *Handlers) mismatch(c *fiber.Ctx, account string) bool {
 // Create places a request from the form; field errors come back on the form (422).
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	f := payoutsv.Form{Account: strings.TrimSpace(c.FormValue("account")), Amount: strings.TrimSpace(c.FormValue("amount")),
-		Override: strings.TrimSpace(c.FormValue("override")), CanOverride: h.can(c, rbac.PayoutsOverride), Errors: map[string]string{}}
+		Override: strings.TrimSpace(c.FormValue("override")), CanOverride: h.can(c, rbac.PayoutsOverride), Errors: map[string]string{},
+		Key: strings.TrimSpace(c.FormValue("key"))}
 	f.ShowOverride = f.Override != "" || h.mismatch(c, f.Account)
 	account, err := strconv.ParseInt(f.Account, 10, 64)
 	if err != nil || account <= 0 {
@@ -133,7 +139,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 		f.Errors["override"] = web.T(c, "payouts.ui.override_forbidden")
 	}
 	if len(f.Errors) == 0 {
-		p, err := Place(web.Ctx(c), h.Pool, h.Jobs, Request{AccountID: account, Amount: amount, Override: f.Override})
+		p, err := Place(web.Ctx(c), h.Pool, h.Jobs, Request{AccountID: account, Amount: amount, Override: f.Override, Key: f.Key})
 		if err == nil {
 			web.Toast(c, "success", "payouts.ui.placed", "Reference", p.Reference)
 			return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(p.ID, 10))
@@ -149,6 +155,9 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 				f.Errors["override"] = web.T(c, "payouts.ui.holder_mismatch_no_override")
 			}
 		}
+	}
+	if f.Key == "" {
+		f.Key = newKey()
 	}
 	if web.IsHTMX(c) {
 		return web.Fragment(c, fiber.StatusUnprocessableEntity, payoutsv.NewForm(f))
@@ -215,6 +224,13 @@ func (h *Handlers) Recheck(c *fiber.Ctx) error {
 		web.Toast(c, "success", "payouts.ui.rechecking")
 	}
 	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
+}
+
+// newKey issues a payout request form's idempotency key.
+func newKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func view(ctx context.Context, p Payout) payoutsv.Payout {

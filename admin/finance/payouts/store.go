@@ -106,6 +106,9 @@ type Request struct {
 	// Override is the reason for paying to a card whose holder is not the account holder; only
 	// officers with payouts:override may give one (the handler checks).
 	Override string
+	// Key is the idempotency key issued with the request form: a second request with the same key
+	// from the same officer (a double click, a retried POST) returns the first payout.
+	Key string
 }
 
 // Place records the request, moves the amount from the user's available balance to payouts
@@ -119,6 +122,13 @@ func Place(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, req R
 		return Payout{}, apperr.InvalidField("amount", "payouts.amount_positive")
 	}
 	req.Override = strings.TrimSpace(req.Override)
+	req.Key = strings.TrimSpace(req.Key)
+	if len(req.Key) > 200 {
+		return Payout{}, apperr.InvalidField("", "payouts.bad_key")
+	}
+	if p, found, err := byKey(ctx, pool, a.ID, req); found || err != nil {
+		return p, err
+	}
 	var id int64
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := accounts.CheckFunction(ctx, tx, accounts.ID(req.AccountID), accounts.FnPayouts); err != nil {
@@ -165,10 +175,10 @@ func Place(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, req R
 		}
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO payouts (account_id, amount, currency, card_token, card_last4, card_holder, account_holder, holder_match,
-				override_reason, state, needs_approval, requested_by, approved_by, approved_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10, $11, $12, NULL, CASE WHEN NOT $11 THEN now() END)
+				override_reason, state, needs_approval, requested_by, approved_by, approved_at, request_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''), $10, $11, $12, NULL, CASE WHEN NOT $11 THEN now() END, nullif($13, ''))
 			RETURNING id`,
-			req.AccountID, req.Amount, currency, token, last4, holder, name, match, req.Override, state, needs, a.ID).Scan(&id); err != nil {
+			req.AccountID, req.Amount, currency, token, last4, holder, name, match, req.Override, state, needs, a.ID, req.Key).Scan(&id); err != nil {
 			return err
 		}
 		plat, err := ledger.Platform(ctx, tx)
@@ -198,10 +208,38 @@ func Place(ctx context.Context, pool *pgxpool.Pool, jobs enqueue.Inserter, req R
 		}
 		return audit.Record(ctx, tx, "payout.requested", "payout", id, nil, p)
 	})
+	if db.IsUniqueViolation(err, "payouts_request_key_idx") {
+		// A concurrent submission of the same form won (the index made this one wait for it).
+		if p, found, err := byKey(ctx, pool, a.ID, req); found || err != nil {
+			return p, err
+		}
+	}
 	if err != nil {
 		return Payout{}, err
 	}
 	return Get(ctx, pool, id)
+}
+
+// byKey finds the payout an officer already placed with the request's key. The same key with
+// another account or amount is not a repeat but a mistake, and is refused.
+func byKey(ctx context.Context, q db.Querier, staff int64, req Request) (Payout, bool, error) {
+	if req.Key == "" {
+		return Payout{}, false, nil
+	}
+	var id, account, amount int64
+	err := q.QueryRow(ctx, `SELECT id, account_id, amount FROM payouts WHERE requested_by = $1 AND request_key = $2`, staff, req.Key).
+		Scan(&id, &account, &amount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Payout{}, false, nil
+	}
+	if err != nil {
+		return Payout{}, false, err
+	}
+	if account != req.AccountID || amount != req.Amount {
+		return Payout{}, true, apperr.New(apperr.Conflict, "payouts.key_reused")
+	}
+	p, err := Get(ctx, q, id)
+	return p, true, err
 }
 
 func placeKey(id int64) string  { return "payout:" + strconv.FormatInt(id, 10) + ":place" }
