@@ -75,9 +75,6 @@ func (e *Enforcer) Can(roles []string, perm Perm) bool {
 // Reload rereads the policy now.
 func (e *Enforcer) Reload() error { return e.e.LoadPolicy() }
 
-// Policy returns the permission lines (role, object, action).
-func (e *Enforcer) Policy() ([][]string, error) { return e.e.GetPolicy() }
-
 // Watch reloads the policy on every change notice until ctx ends. A dropped connection is
 // retried; after reconnecting the policy is reloaded in case a notice was missed.
 func (e *Enforcer) Watch(ctx context.Context, log *slog.Logger) {

@@ -60,9 +60,6 @@ func (b Block) Active(now time.Time) bool {
 	return b.LiftedAt == nil && (b.EndsAt == nil || b.EndsAt.After(now))
 }
 
-// Stops tells whether the block stops fn.
-func (b Block) Stops(fn Function) bool { return b.Whole() || slices.Contains(b.Functions, fn) }
-
 // BlockRequest is what staff fill in to block.
 type BlockRequest struct {
 	AccountID    ID

@@ -1,8 +1,6 @@
 package orders
 
 import (
-	"time"
-
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 )
 
@@ -72,5 +70,3 @@ func Numeric(key string) bool {
 	k := Kind(key)
 	return k == xlsx.Int || k == xlsx.Money
 }
-
-var _ = time.Time{}

@@ -51,12 +51,6 @@ func Routes(h *Handlers) []web.Route {
 	}
 }
 
-// Nav is the desk's navigation entry.
-var Nav = struct {
-	Key, Href string
-	Perm      rbac.Perm
-}{"nav.orders", "/orders", rbac.OrdersRead}
-
 // FormatKg shows grams as kilograms: 1250 → "1.25".
 func FormatKg(grams int64) string {
 	s := strconv.FormatFloat(float64(grams)/1000, 'f', 3, 64)

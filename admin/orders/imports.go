@@ -620,5 +620,3 @@ func DecodeImportResult(raw json.RawMessage) ImportResult {
 	}
 	return r
 }
-
-var _ = apperr.Invalid

@@ -144,11 +144,6 @@ func Get(ctx context.Context, q db.Querier, number string) (Order, error) {
 	return getBy(ctx, q, "o.number = $1", strings.ToUpper(strings.TrimSpace(number)))
 }
 
-// GetByID loads one order by id, as the actor in ctx may see it.
-func GetByID(ctx context.Context, q db.Querier, id int64) (Order, error) {
-	return getBy(ctx, q, "o.id = $1", id)
-}
-
 func getBy(ctx context.Context, q db.Querier, cond string, arg any) (Order, error) {
 	v := actor.ViewOf(ctx)
 	rows, err := q.Query(ctx, "SELECT "+selectList(v)+" FROM orders o WHERE "+cond, arg)

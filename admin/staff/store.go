@@ -58,11 +58,6 @@ func ByID(ctx context.Context, q db.Querier, id ID) (Staff, error) {
 	return one(ctx, q, selectStaff+` WHERE s.id = $1 GROUP BY s.id`, id)
 }
 
-// ByEmail loads a staff member by e-mail (case-insensitive).
-func ByEmail(ctx context.Context, q db.Querier, email string) (Staff, error) {
-	return one(ctx, q, selectStaff+` WHERE s.email = $1 GROUP BY s.id`, NormalizeEmail(email))
-}
-
 func one(ctx context.Context, q db.Querier, sql string, arg any) (Staff, error) {
 	rows, err := q.Query(ctx, sql, arg)
 	if err != nil {

@@ -25,20 +25,9 @@ func code128Bars(code string) ([]bool, error) {
 	return bars, nil
 }
 
-// Code128 draws the Code 128 symbol of code in the box (x, y, w, h), quiet zones not included.
-//
-// The bars are drawn as vector rectangles rather than through gofpdf/contrib/barcode: that package
-// keeps every barcode it ever made in a process-wide map (a leak in a long-running worker) and embeds
-// them as lossy JPEG images, which blur the bar edges a scanner relies on.
-func (d *Doc) Code128(code string, x, y, w, h float64) {
-	bars, err := code128Bars(code)
-	if err != nil {
-		d.SetError(err)
-		return
-	}
-	d.drawBars(bars, x, y, w/float64(len(bars)), h)
-}
-
+// drawBars draws the bars as vector rectangles rather than through gofpdf/contrib/barcode: that
+// package keeps every barcode it ever made in a process-wide map (a leak in a long-running worker)
+// and embeds them as lossy JPEG images, which blur the bar edges a scanner relies on.
 func (d *Doc) drawBars(bars []bool, x, y, module, h float64) {
 	d.SetFillColor(0, 0, 0)
 	for i := 0; i < len(bars); {
