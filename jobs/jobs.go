@@ -49,6 +49,8 @@ type Options struct {
 	// (5 minutes when zero; River's own default is an hour); it is kept above every timeout.
 	PayoutTimeout time.Duration
 	RescueAfter   time.Duration
+	// JobTimeout is the timeout of kinds that set none of their own (River's minute when zero).
+	JobTimeout time.Duration
 }
 
 // New returns a River client. Any number of processes may run one against the same database;
@@ -82,6 +84,7 @@ func New(pool *pgxpool.Pool, opts Options) (*Client, error) {
 		Logger:               opts.Log,
 		Workers:              workers,
 		RescueStuckJobsAfter: rescueAfter(opts),
+		JobTimeout:           opts.JobTimeout,
 	}
 	if opts.Work {
 		n := opts.Workers

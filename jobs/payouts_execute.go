@@ -47,20 +47,29 @@ func (w *PayoutsExecuteWorker) Timeout(*river.Job[payouts.ExecuteArgs]) time.Dur
 	return payouts.DefaultJobTimeout
 }
 
+// NextRetry: a payout's retry (after an error, a timeout or a rescue from a dead process) asks the
+// gateway's status first, so it is safe to come back soon; River's default backoff (attempt⁴
+// seconds) would leave a payout "sending" for minutes after its third interruption.
+func (w *PayoutsExecuteWorker) NextRetry(job *river.Job[payouts.ExecuteArgs]) time.Time {
+	d := time.Duration(job.Attempt*job.Attempt) * time.Second
+	return time.Now().Add(min(d, 10*time.Minute))
+}
+
 // rescueAfter is River's RescueStuckJobsAfter: how long a job may stay "running" before River
 // decides its process died and makes it retryable. River's default is an hour, which left payouts
-// "sending" for that long after a kill -9; it must stay above every job's timeout, or a job still
-// working would be run twice.
+// "sending" for that long after a kill -9. River requires it to be at least the default job
+// timeout; kinds with a longer timeout of their own (exports, imports) are left alone until that
+// has passed, so a job still working is never run twice.
 func rescueAfter(opts Options) time.Duration {
 	d := opts.RescueAfter
 	if d <= 0 {
 		d = 5 * time.Minute
 	}
-	payout := opts.PayoutTimeout
-	if payout <= 0 {
-		payout = payouts.DefaultJobTimeout
+	def := opts.JobTimeout
+	if def <= 0 {
+		def = time.Minute // River's default
 	}
-	return max(d, payout+payout/2)
+	return max(d, def)
 }
 
 // addFinance2Desk registers finance desk II's workers (payouts, reconciliation) and, in working

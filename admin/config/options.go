@@ -123,7 +123,7 @@ func Options() []Option {
 			}},
 		{Env: "POSTDESK_PAYOUT_TIMEOUT", Default: "1m", Meaning: "one run of a payout's job (its gateway calls and bookkeeping); it is cancelled after this and retried, asking the gateway's status first",
 			set: duration(func(c *Config) *time.Duration { return &c.PayoutTimeout })},
-		{Env: "POSTDESK_JOB_RESCUE_AFTER", Default: "5m", Meaning: "a job left running by a process that died is handed to another worker after this long; longer than every job's timeout",
+		{Env: "POSTDESK_JOB_RESCUE_AFTER", Default: "5m", Meaning: "a job left running by a process that died is handed to another worker after this long (at least a minute; kinds with longer timeouts of their own wait for those)",
 			set: duration(func(c *Config) *time.Duration { return &c.JobRescueAfter })},
 
 		{Env: "POSTDESK_COMPLAINTS_IMAP", Meaning: "the complaints mailbox, imaps://user:pass@host:993/INBOX; empty: no intake",

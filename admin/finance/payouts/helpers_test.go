@@ -24,6 +24,7 @@ import (
 type fixture struct {
 	t              testing.TB
 	pool           *pgxpool.Pool
+	url            string // the database's URL, for other processes
 	maker, checker context.Context
 	makerID        int64
 	account        int64
@@ -34,8 +35,8 @@ var staffSeq atomic.Int64
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	pool := dbtest.New(t)
-	f := &fixture{t: t, pool: pool}
+	pool, url := dbtest.NewWithURL(t)
+	f := &fixture{t: t, pool: pool, url: url}
 	var checkerID int64
 	f.makerID, checkerID = f.staff("maker"), f.staff("checker")
 	f.maker = actor.With(context.Background(), &actor.Actor{ID: f.makerID, Email: "maker@test", Roles: []string{"finance"}, View: rbac.FullView()})

@@ -86,6 +86,7 @@ type Server struct {
 	faults   []Fault
 	requests int
 	credits  int // P2P_CREDIT requests received, duplicates included
+	accepted int // new payments this server made (each reference once)
 }
 
 // New returns a sandbox that is not listening yet (use it as an http.Handler, or Start it).
@@ -183,6 +184,14 @@ func (s *Server) Credits() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.credits
+}
+
+// Accepted counts the new payments this server made: P2P_CREDIT requests that were not refused as
+// duplicates or invalid. A reference paid twice would count twice here.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Outcome is what a card leads to, by its last four digits: 0002 declined by the issuer, 0003
@@ -325,6 +334,7 @@ func (s *Server) credit(req gateway.Request) gateway.Result {
 	}
 	s.payments[p.Ref] = p
 	s.order = append(s.order, p)
+	s.accepted++
 	return s.signResult(s.resultOf(p))
 }
 

@@ -123,6 +123,7 @@ func (s *Server) dbCredit(req gateway.Request) gateway.Result {
 		return gateway.Result{OrderReference: req.OrderReference}
 	}
 	if stored {
+		s.accepted++
 		return s.signResult(s.resultOf(p))
 	}
 	// A reused reference pays nothing; the answer is the first payment's status.
