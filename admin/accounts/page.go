@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/postdesk/postdesk/admin/apikeys"
-	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/notify"
@@ -58,10 +56,11 @@ func (h *Handlers) renderPage(c *fiber.Ctx, status int, id ID, edit func(*accoun
 	}
 	d.Balances = &accountsv.Balances{Available: money.Show(ctx, bal.Available, h.Currency), Held: money.Show(ctx, bal.Held, h.Currency),
 		Deposit: money.Show(ctx, bal.Deposit, h.Currency), Promo: money.Show(ctx, bal.Promo, h.Currency)}
-	var limit *int64
-	if err := h.Pool.QueryRow(ctx, `SELECT rating, balance_limit FROM accounts WHERE id = $1`, id).Scan(&d.Balances.Rating, &limit); err != nil {
+	rating, limit, err := Standing(ctx, h.Pool, id)
+	if err != nil {
 		return err
 	}
+	d.Balances.Rating = rating
 	if limit != nil {
 		d.Balances.Limit = money.Show(ctx, *limit, h.Currency)
 	}
@@ -138,53 +137,4 @@ func deletedInfo(ctx context.Context, h *Handlers, id ID) (*accountsv.DeletedInf
 		return nil, err
 	}
 	return &accountsv.DeletedInfo{At: d.At, By: d.By, Note: d.Note}, nil
-}
-
-// recentOrders are the account's latest orders as client or courier (the orders desk's table).
-func recentOrders(ctx context.Context, q db.Querier, id ID, currency string) ([]accountsv.OrderRow, error) {
-	rows, err := q.Query(ctx, `
-		SELECT number, status, cost, CASE WHEN client_id = $1 THEN 'client' ELSE 'courier' END, created_at FROM (
-			(SELECT number, status, cost, client_id, created_at, id FROM orders WHERE client_id = $1 ORDER BY created_at DESC, id DESC LIMIT 10)
-			UNION ALL
-			(SELECT number, status, cost, client_id, created_at, id FROM orders WHERE courier_id = $1 ORDER BY created_at DESC, id DESC LIMIT 10)
-		) o ORDER BY created_at DESC, id DESC LIMIT 10`, id)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (accountsv.OrderRow, error) {
-		var o accountsv.OrderRow
-		var cost int64
-		err := row.Scan(&o.Number, &o.Status, &cost, &o.Role, &o.CreatedAt)
-		o.Cost = money.Show(ctx, cost, currency)
-		return o, err
-	})
-}
-
-// accountFiles are the attachments on the account (the shared files table).
-func accountFiles(ctx context.Context, q db.Querier, id ID) ([]accountsv.FileRow, error) {
-	rows, err := q.Query(ctx, `SELECT id, name, size FROM files WHERE record_type = 'account' AND record_id = $1 AND state = 'done' ORDER BY id DESC LIMIT 50`, itoa(id))
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (accountsv.FileRow, error) {
-		var f accountsv.FileRow
-		err := row.Scan(&f.ID, &f.Name, &f.Size)
-		return f, err
-	})
-}
-
-// accountComplaints are the complaints the account filed or answers (the complaints desk's table).
-func accountComplaints(ctx context.Context, q db.Querier, id ID) ([]accountsv.ComplaintRow, error) {
-	rows, err := q.Query(ctx, `
-		SELECT id, number, state, CASE WHEN complainant_account_id = $1 THEN 'complainant' ELSE 'respondent' END, received_at, decision_due
-		FROM complaints WHERE complainant_account_id = $1 OR respondent_account_id = $1
-		ORDER BY received_at DESC, id DESC LIMIT 10`, id)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (accountsv.ComplaintRow, error) {
-		var r accountsv.ComplaintRow
-		err := row.Scan(&r.ID, &r.Number, &r.State, &r.Role, &r.ReceivedAt, &r.DecisionDue)
-		return r, err
-	})
 }

@@ -1,7 +1,6 @@
 package complaints
 
 import (
-	"context"
 	"fmt"
 	"mime"
 	"path/filepath"
@@ -9,11 +8,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/postdesk/postdesk/admin/accounts"
-	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views"
@@ -27,31 +23,6 @@ type FileRow struct {
 	Name      string
 	Size      int
 	CreatedAt time.Time
-}
-
-// Files lists the complaint's files without their bytes.
-func Files(ctx context.Context, q db.Querier, id int64) ([]FileRow, error) {
-	rows, err := q.Query(ctx, `SELECT id, kind, name, length(data), created_at FROM complaint_files WHERE complaint_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[FileRow])
-}
-
-// supportStaff lists who may be assigned.
-func supportStaff(ctx context.Context, q db.Querier) ([]complaintsv.Option, error) {
-	rows, err := q.Query(ctx, `SELECT DISTINCT s.id, s.name FROM staff s JOIN staff_group_members m ON m.staff_id = s.id
-		JOIN staff_groups g ON g.id = m.group_id WHERE s.active AND g.role IN ('support_agent', 'support_lead') ORDER BY s.name`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (complaintsv.Option, error) {
-		var id int64
-		var o complaintsv.Option
-		err := r.Scan(&id, &o.Label)
-		o.Value = itoa(id)
-		return o, err
-	})
 }
 
 // Show is the complaint page: facts, demands, evidence, notices, timeline and the actions the
@@ -205,12 +176,7 @@ func (h *Handlers) File(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var name, ct string
-	var data []byte
-	err = h.Pool.QueryRow(web.Ctx(c), `SELECT name, content_type, data FROM complaint_files WHERE id = $1 AND complaint_id = $2`, fid, id).Scan(&name, &ct, &data)
-	if err == pgx.ErrNoRows {
-		return apperr.New(apperr.NotFound, "error.not_found")
-	}
+	name, ct, data, err := FileData(web.Ctx(c), h.Pool, id, fid)
 	if err != nil {
 		return err
 	}

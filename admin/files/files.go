@@ -240,3 +240,9 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
 }
 
 func isNotExist(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+
+// Renotify marks files as not yet announced, so the next poll toasts them.
+func (s *Store) Renotify(ctx context.Context, ids []int64) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE files SET notified = false WHERE id = ANY($1)`, ids)
+	return err
+}

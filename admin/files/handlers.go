@@ -80,7 +80,7 @@ func (h *Handlers) Notices(c *fiber.Ctx) error {
 	if len(list) > 0 {
 		toast(c, list[0]) // one per poll; the others come with the next ones
 		if len(list) > 1 {
-			_, _ = h.Store.Pool.Exec(web.Ctx(c), `UPDATE files SET notified = false WHERE id = ANY($1)`, ids(list[1:]))
+			_ = h.Store.Renotify(web.Ctx(c), ids(list[1:]))
 		}
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -160,13 +159,12 @@ func (h *Handlers) show(c *fiber.Ctx, status int, id int64, errMsg string) error
 			return err
 		}
 	}
-	rows, err := h.Pool.Query(ctx, `SELECT id, name FROM news_images WHERE news_id = $1 ORDER BY id`, id)
+	images, err := Images(ctx, h.Pool, id)
 	if err != nil {
 		return err
 	}
-	var im newsv.Image
-	if _, err := pgx.ForEachRow(rows, []any{&im.ID, &im.Name}, func() error { d.Images = append(d.Images, im); return nil }); err != nil {
-		return err
+	for _, im := range images {
+		d.Images = append(d.Images, newsv.Image{ID: im.ID, Name: im.Name})
 	}
 	return web.Render(c, status, i.Title, newsv.Show(d))
 }
@@ -282,21 +280,7 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 		return apperr.InvalidField("image", "news.image_type")
 	}
 	ctx := web.Ctx(c)
-	err = pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error {
-		i, err := lock(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if i.State != Draft && i.State != Scheduled {
-			return apperr.New(apperr.Conflict, "news.not_editable")
-		}
-		var imgID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO news_images (news_id, name, content_type, data) VALUES ($1, $2, $3, $4) RETURNING id`,
-			id, fh.Filename, ct, data).Scan(&imgID); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, "news.image", "news", id, nil, map[string]any{"image_id": imgID, "name": fh.Filename, "size": len(data)})
-	})
+	err = pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error { return AddImageTx(ctx, tx, id, fh.Filename, ct, data) })
 	if err != nil {
 		return err
 	}
@@ -310,12 +294,7 @@ func (h *Handlers) Image(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var ct string
-	var data []byte
-	err = h.Pool.QueryRow(web.Ctx(c), `SELECT content_type, data FROM news_images WHERE id = $1`, id).Scan(&ct, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return apperr.New(apperr.NotFound, "error.not_found")
-	}
+	ct, data, err := ImageData(web.Ctx(c), h.Pool, id)
 	if err != nil {
 		return err
 	}

@@ -345,3 +345,46 @@ func Archive(ctx context.Context, tx pgx.Tx, id int64) error {
 	}
 	return audit.Record(ctx, tx, "news.archive", "news", id, map[string]any{"state": i.State}, map[string]any{"state": Archived})
 }
+
+// ImageRef names an image uploaded for a news item.
+type ImageRef struct {
+	ID   int64
+	Name string
+}
+
+// Images lists an item's uploaded images, oldest first.
+func Images(ctx context.Context, q db.Querier, newsID int64) ([]ImageRef, error) {
+	rows, err := q.Query(ctx, `SELECT id, name FROM news_images WHERE news_id = $1 ORDER BY id`, newsID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[ImageRef])
+}
+
+// AddImageTx stores an image for a draft or scheduled item, audited.
+func AddImageTx(ctx context.Context, tx pgx.Tx, newsID int64, name, contentType string, data []byte) error {
+	i, err := lock(ctx, tx, newsID)
+	if err != nil {
+		return err
+	}
+	if i.State != Draft && i.State != Scheduled {
+		return apperr.New(apperr.Conflict, "news.not_editable")
+	}
+	var imgID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO news_images (news_id, name, content_type, data) VALUES ($1, $2, $3, $4) RETURNING id`,
+		newsID, name, contentType, data).Scan(&imgID); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, "news.image", "news", newsID, nil, map[string]any{"image_id": imgID, "name": name, "size": len(data)})
+}
+
+// ImageData reads an image's type and bytes.
+func ImageData(ctx context.Context, q db.Querier, id int64) (string, []byte, error) {
+	var ct string
+	var data []byte
+	err := q.QueryRow(ctx, `SELECT content_type, data FROM news_images WHERE id = $1`, id).Scan(&ct, &data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return ct, data, err
+}

@@ -1,8 +1,6 @@
 package notify
 
 import (
-	"bytes"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -127,14 +125,12 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 		q := url.Values{"status": {f.Status}, "channel": {f.Channel}, "template": {f.Template}, "account": {d.Account}, "before": {strconv.FormatInt(next, 10)}}
 		d.NextURL = "/notifications?" + q.Encode()
 	}
-	rows, err := h.Pool.Query(ctx, `SELECT status, count(*) FROM notifications GROUP BY status`)
+	counts, err := StatusCounts(ctx, h.Pool)
 	if err != nil {
 		return err
 	}
-	var s string
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { d.Counts[s] = n; return nil }); err != nil {
-		return err
+	for k, n := range counts {
+		d.Counts[k] = n
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.notifications"), notifyv.List(d))
 }
@@ -188,20 +184,12 @@ func (h *Handlers) Resend(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) caught(c *fiber.Ctx, where string, args ...any) ([]notifyv.Caught, error) {
-	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, sender, recipients, subject, body, received_at FROM caught_messages `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (notifyv.Caught, error) {
-		var m notifyv.Caught
-		err := row.Scan(&m.ID, &m.Channel, &m.Sender, &m.Recipients, &m.Subject, &m.Body, &m.At)
-		return m, err
-	})
+	list, err := caughtMessages(web.Ctx(c), h.Pool, where, args...)
 	if err != nil {
 		return nil, err
 	}
 	v := web.Actor(c).View
-	data, err := h.caughtData(c, list)
+	data, err := caughtData(web.Ctx(c), h.Pool, list)
 	if err != nil {
 		return nil, err
 	}
@@ -221,51 +209,6 @@ func (h *Handlers) caught(c *fiber.Ctx, where string, args ...any) ([]notifyv.Ca
 		}
 	}
 	return list, nil
-}
-
-// caughtData finds the notice each caught message was sent for (by the provider id its delivery
-// recorded: the mail's Message-ID, or the SMS sink's id) and returns the notices' data by message.
-func (h *Handlers) caughtData(c *fiber.Ctx, list []notifyv.Caught) (map[int64]map[string]any, error) {
-	ids := make([]int64, len(list))
-	for i, m := range list {
-		ids[i] = m.ID
-	}
-	// The headers are at the top: the attachments after them need not be read.
-	rows, err := h.Pool.Query(web.Ctx(c), `SELECT id, channel, substring(raw from 1 for 16384) FROM caught_messages WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	byProvider := map[string]int64{}
-	var id int64
-	var channel string
-	var raw []byte
-	if _, err := pgx.ForEachRow(rows, []any{&id, &channel, &raw}, func() error {
-		if channel == string(SMS) {
-			byProvider["sink-"+strconv.FormatInt(id, 10)] = id
-		} else if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
-			mid := strings.Trim(m.Header.Get("Message-Id"), "<> ")
-			byProvider[mid], byProvider["<"+mid+">"] = id, id
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	providers := make([]string, 0, len(byProvider))
-	for p := range byProvider {
-		providers = append(providers, p)
-	}
-	rows, err = h.Pool.Query(web.Ctx(c), `SELECT provider_id, data FROM notifications WHERE provider_id = ANY($1)`, providers)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64]map[string]any{}
-	var provider string
-	var data map[string]any
-	_, err = pgx.ForEachRow(rows, []any{&provider, &data}, func() error {
-		out[byProvider[provider]] = data
-		return nil
-	})
-	return out, err
 }
 
 // CaughtList is /notifications/caught: what the built-in mail catcher and SMS sink received.

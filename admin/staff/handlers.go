@@ -146,8 +146,8 @@ func (h *Handlers) SaveGroups(c *fiber.Ctx) error {
 	groups := formIDs(c, "group")
 	if web.Actor(c).ID == id {
 		// Nobody removes their own administrator role: the portal must always have someone who can fix it.
-		var keeps bool
-		if err := h.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_groups WHERE id = ANY($1) AND role = 'admin')`, groups).Scan(&keeps); err != nil {
+		keeps, err := AnyAdminGroup(ctx, h.Pool, groups)
+		if err != nil {
 			return err
 		}
 		if !keeps {
@@ -204,14 +204,15 @@ func row(s Staff) staffv.Row {
 }
 
 func groupOptions(c *fiber.Ctx, pool *pgxpool.Pool) ([]staffv.GroupOption, error) {
-	rows, err := pool.Query(web.Ctx(c), `SELECT id, name, role FROM staff_groups ORDER BY name`)
+	groups, err := Groups(web.Ctx(c), pool)
 	if err != nil {
 		return nil, err
 	}
-	var out []staffv.GroupOption
-	var g staffv.GroupOption
-	_, err = pgx.ForEachRow(rows, []any{&g.ID, &g.Name, &g.Role}, func() error { out = append(out, g); return nil })
-	return out, err
+	out := make([]staffv.GroupOption, len(groups))
+	for i, g := range groups {
+		out[i] = staffv.GroupOption{ID: g.ID, Name: g.Name, Role: g.Role}
+	}
+	return out, nil
 }
 
 // formIDs reads repeated integer form values (checkboxes).

@@ -317,3 +317,26 @@ func SetTwoFactorGroups(ctx context.Context, tx pgx.Tx, required []int64) error 
 	}
 	return nil
 }
+
+// GroupRef is a staff group as the forms list it.
+type GroupRef struct {
+	ID   int64
+	Name string
+	Role string
+}
+
+// Groups lists every staff group by name.
+func Groups(ctx context.Context, q db.Querier) ([]GroupRef, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, role FROM staff_groups ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[GroupRef])
+}
+
+// AnyAdminGroup tells whether one of the groups carries the administrator role.
+func AnyAdminGroup(ctx context.Context, q db.Querier, groups []int64) (bool, error) {
+	var keeps bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_groups WHERE id = ANY($1) AND role = 'admin')`, groups).Scan(&keeps)
+	return keeps, err
+}

@@ -87,14 +87,12 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 		q := url.Values{"status": {f.Status}, "event": {f.Event}, "account": {d.Account}, "before": {strconv.FormatInt(next, 10)}}
 		d.NextURL = "/webhooks?" + q.Encode()
 	}
-	rows, err := h.Pool.Query(ctx, `SELECT status, count(*) FROM webhook_deliveries GROUP BY status`)
+	counts, err := StatusCounts(ctx, h.Pool)
 	if err != nil {
 		return err
 	}
-	var s string
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { d.Counts[s] = n; return nil }); err != nil {
-		return err
+	for k, n := range counts {
+		d.Counts[k] = n
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.webhooks"), webhooksv.List(d))
 }

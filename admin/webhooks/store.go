@@ -168,3 +168,16 @@ func ResendTx(ctx context.Context, tx pgx.Tx, jobs enqueue.Inserter, id int64) e
 	}
 	return audit.Record(ctx, tx, "webhooks.resend", "webhook_delivery", id, nil, nil)
 }
+
+// StatusCounts counts the deliveries by status, for the staff list's tabs.
+func StatusCounts(ctx context.Context, q db.Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT status, count(*) FROM webhook_deliveries GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	var s string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&s, &n}, func() error { out[s] = n; return nil })
+	return out, err
+}
