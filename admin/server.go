@@ -251,7 +251,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
 	routes = append(routes, finance.Routes(&finance.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
 	routes = append(routes, payouts.Routes(&payouts.Handlers{Pool: d.Pool, Jobs: jobq, Enforcer: d.Enforcer, JobTimeout: d.Config.PayoutTimeout})...)
-	routes = append(routes, recon.Routes(&recon.Handlers{Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
+	routes = append(routes, recon.Routes(&recon.Handlers{Now: d.Clock, Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
 	routes = append(routes, files.Routes(&files.Handlers{Store: d.Files})...)
 	routes = append(routes, orders.Routes(&orders.Handlers{Now: d.Clock, Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
 		Lifecycle: lifecycle.Service{Pool: d.Pool}, Jobs: jobq})...)

@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/postdesk/postdesk/admin/apperr"
 )
@@ -48,6 +50,10 @@ type TransferResult struct {
 	// transfer and nothing new was written.
 	Replayed bool
 }
+
+// ErrPeriodClosed is the message of the conflict returned for a posting dated inside a closed
+// reconciliation period: its correction goes into the open period.
+const ErrPeriodClosed = "ledger.period_closed"
 
 // ErrInsufficient is the message of the conflict returned when an account would go below zero.
 const ErrInsufficient = "insufficient available balance"
@@ -89,6 +95,11 @@ func post(ctx context.Context, tx pgx.Tx, purpose string, hold HoldID, r Transfe
 	).Scan(&o.code, &o.account, &o.transfer.ID, &o.postedAt,
 		&h.ID, &h.Key, &h.From, &h.To, &h.Amount, &h.State, &h.PlaceTransfer, &h.ResolveTransfer, &h.OrderRef, &created, &resolved)
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "PD001" {
+			// Dated inside a closed reconciliation period (migration 018's trigger).
+			return HoldResult{}, apperr.New(apperr.Conflict, ErrPeriodClosed)
+		}
 		return HoldResult{}, fmt.Errorf("ledger: post %s %q: %w", purpose, r.Key, err)
 	}
 	if created != nil {

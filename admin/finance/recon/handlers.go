@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
@@ -28,6 +29,8 @@ type Handlers struct {
 	Loc      *time.Location
 	Currency string
 	Enforcer *rbac.Enforcer
+	// Now is the portal's clock (the machine's when nil): a period closes only after it ends.
+	Now clock.Clock
 }
 
 // Routes are the reconciliation pages' routes.
@@ -387,7 +390,11 @@ func (h *Handlers) Close(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := Close(web.Ctx(c), h.Pool, id); err != nil {
+	now := clock.System
+	if h.Now != nil {
+		now = h.Now
+	}
+	if err := Close(web.Ctx(c), h.Pool, id, now()); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "recon.ui.closed")

@@ -45,6 +45,7 @@ type Line struct {
 	Ref         string
 	Amount, Fee int64
 	At          int64
+	Currency    string
 }
 
 // Entry is one gateway-clearing ledger entry as matching needs it; Amount is its absolute value.
@@ -53,6 +54,7 @@ type Entry struct {
 	Ref      string
 	Amount   int64
 	At       int64
+	Currency string
 }
 
 // Pair is one matching outcome: indexes into the lines and entries given to Match (-1: none).
@@ -69,7 +71,54 @@ type Pair struct {
 // (within the tolerance) and time (within the hours), nearest in time first; the rest is missing on
 // the other side. It sorts index slices rather than copying records, so memory stays near
 // 8 bytes per record on top of the input.
+//
+// Only amounts of one currency are compared: a EUR line never matches a UAH entry, whatever the
+// reference or amount. When the two sides hold more than one currency, each currency is matched
+// on its own.
 func Match(lines []Line, entries []Entry, s Settings, emit func(Pair)) {
+	currencies := map[string]bool{}
+	for i := range lines {
+		currencies[lines[i].Currency] = true
+	}
+	for i := range entries {
+		currencies[entries[i].Currency] = true
+	}
+	if len(currencies) <= 1 {
+		match(lines, entries, s, emit)
+		return
+	}
+	order := make([]string, 0, len(currencies))
+	for c := range currencies {
+		order = append(order, c)
+	}
+	slices.Sort(order)
+	for _, c := range order {
+		var subL []Line
+		var subE []Entry
+		var mapL, mapE []int32
+		for i := range lines {
+			if lines[i].Currency == c {
+				subL, mapL = append(subL, lines[i]), append(mapL, int32(i))
+			}
+		}
+		for i := range entries {
+			if entries[i].Currency == c {
+				subE, mapE = append(subE, entries[i]), append(mapE, int32(i))
+			}
+		}
+		match(subL, subE, s, func(p Pair) {
+			if p.Line >= 0 {
+				p.Line = mapL[p.Line]
+			}
+			if p.Entry >= 0 {
+				p.Entry = mapE[p.Entry]
+			}
+			emit(p)
+		})
+	}
+}
+
+func match(lines []Line, entries []Entry, s Settings, emit func(Pair)) {
 	amount := func(l *Line) int64 {
 		if s.Basis == Net {
 			return l.Amount - l.Fee

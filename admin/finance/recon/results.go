@@ -14,6 +14,7 @@ import (
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/money"
 )
 
 // Result is one matching outcome as staff see it.
@@ -122,9 +123,13 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, resultID int64, r Resoluti
 		var kind Kind
 		var resolved bool
 		var periodState string
-		err := tx.QueryRow(ctx, `SELECT r.kind, r.resolution IS NOT NULL, p.state FROM recon_results r
+		var own, want int64
+		err := tx.QueryRow(ctx, `SELECT r.kind, r.resolution IS NOT NULL, p.state, coalesce(r.transfer_id, 0),
+				CASE r.kind WHEN 'amount_mismatch' THEN abs(r.gateway_amount - r.ledger_amount)
+					ELSE coalesce(r.gateway_amount, r.ledger_amount, 0) END
+			FROM recon_results r
 			JOIN recon_statements s ON s.id = r.statement_id JOIN recon_periods p ON p.id = s.period_id
-			WHERE r.id = $1 FOR UPDATE OF r`, resultID).Scan(&kind, &resolved, &periodState)
+			WHERE r.id = $1 FOR UPDATE OF r`, resultID).Scan(&kind, &resolved, &periodState, &own, &want)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "recon.result_not_found")
 		}
@@ -141,17 +146,33 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, resultID int64, r Resoluti
 		}
 		var correcting *int64
 		if r.Kind == "transfer" {
-			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_transfers WHERE id = $1)`, r.Correcting).Scan(&ok); err != nil {
-				return err
-			}
-			if !ok {
+			// The correcting transfer moves exactly the exception's amount (the difference, for
+			// an amount mismatch), is not the exception's own transfer, and corrects only this one.
+			var amount int64
+			var used bool
+			err := tx.QueryRow(ctx, `SELECT t.amount, EXISTS (SELECT 1 FROM recon_results u WHERE u.correcting_transfer = t.id)
+				FROM ledger_transfers t WHERE t.id = $1`, r.Correcting).Scan(&amount, &used)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
 				return apperr.InvalidField("transfer", "recon.transfer_not_found")
+			case err != nil:
+				return err
+			case used:
+				return apperr.InvalidField("transfer", "recon.transfer_used")
+			case r.Correcting == own:
+				return apperr.InvalidField("transfer", "recon.transfer_own")
+			case amount != want:
+				e := apperr.InvalidField("transfer", "recon.transfer_amount")
+				e.Args = map[string]any{"Want": money.Plain(want), "Got": money.Plain(amount)}
+				return e
 			}
 			correcting = &r.Correcting
 		}
 		if _, err := tx.Exec(ctx, `UPDATE recon_results SET resolution = $2, resolution_note = $3, correcting_transfer = $4,
 			resolved_by = $5, resolved_at = now() WHERE id = $1`, resultID, r.Kind, r.Note, correcting, actor.StaffID(ctx)); err != nil {
+			if db.IsUniqueViolation(err, "recon_results_correcting_idx") {
+				return apperr.InvalidField("transfer", "recon.transfer_used")
+			}
 			return closedErr(err)
 		}
 		return audit.Record(ctx, tx, "recon.resolved", "recon_result", resultID, nil, r)
@@ -190,9 +211,11 @@ func Summarise(ctx context.Context, q db.Querier, statementID int64) (Summary, e
 	return s, err
 }
 
-// Close closes a period whose every exception is resolved, keeping its closing balances: the
-// gateway-clearing and payouts-pending balances at its end, and the statement's and ledger's totals.
-func Close(ctx context.Context, pool *pgxpool.Pool, periodID int64) error {
+// Close closes a period that has ended (by now, the portal's clock) and whose every exception is
+// resolved, keeping its closing balances: the gateway-clearing and payouts-pending balances at its
+// end, and the statement's and ledger's totals. From then on the ledger refuses postings dated
+// inside it (migration 018).
+func Close(ctx context.Context, pool *pgxpool.Pool, periodID int64, now time.Time) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		p, err := GetPeriod(ctx, tx, periodID)
 		if err != nil {
@@ -200,6 +223,10 @@ func Close(ctx context.Context, pool *pgxpool.Pool, periodID int64) error {
 		}
 		if p.Closed() {
 			return apperr.New(apperr.Conflict, "recon.period_closed")
+		}
+		if now.Before(p.EndsAt) {
+			// Postings dated inside it may still come; and it would refuse them once closed.
+			return apperr.New(apperr.Conflict, "recon.period_not_ended")
 		}
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM recon_periods WHERE id = $1 FOR UPDATE`, periodID); err != nil {
 			return err

@@ -162,12 +162,22 @@ func Fail(ctx context.Context, pool *pgxpool.Pool, statementID int64, cause erro
 }
 
 func loadInto(ctx context.Context, tx pgx.Tx, p Period, statementID int64, in []StatementLine) error {
+	var currency string
+	if err := tx.QueryRow(ctx, `SELECT ledger_currency()`).Scan(&currency); err != nil {
+		return err
+	}
 	rows := make([][]any, 0, len(in))
 	var lines []Line
 	for _, l := range in {
 		rows = append(rows, []any{statementID, l.No, l.Ref, l.Amount, l.Fee, l.Currency, l.Status, l.At.UTC()})
 		if l.Status == "" || strings.EqualFold(l.Status, "Approved") {
-			lines = append(lines, Line{No: l.No, Ref: l.Ref, Amount: l.Amount, Fee: l.Fee, At: l.At.Unix()})
+			// A line that names no currency is in the deployment's; one that names another never
+			// matches the ledger's entries.
+			cur := strings.ToUpper(strings.TrimSpace(l.Currency))
+			if cur == "" {
+				cur = currency
+			}
+			lines = append(lines, Line{No: l.No, Ref: l.Ref, Amount: l.Amount, Fee: l.Fee, At: l.At.Unix(), Currency: cur})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"recon_lines"},
@@ -227,8 +237,9 @@ func clearingEntries(ctx context.Context, q db.Querier, from, to time.Time) ([]E
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `
-		SELECT e.transfer_id, coalesce(p.reference, t.order_ref, ''), abs(e.amount), extract(epoch FROM e.created_at)::bigint
+		SELECT e.transfer_id, coalesce(p.reference, t.order_ref, ''), abs(e.amount), extract(epoch FROM e.created_at)::bigint, a.currency
 		FROM ledger_entries e
+		JOIN ledger_accounts a ON a.id = e.ledger_account_id
 		JOIN ledger_transfers t ON t.id = e.transfer_id
 		LEFT JOIN payouts p ON p.id = t.payout_id
 		WHERE e.ledger_account_id = $1 AND e.created_at >= $2 AND e.created_at < $3`, plat.GatewayClearing, from, to)
@@ -237,7 +248,7 @@ func clearingEntries(ctx context.Context, q db.Querier, from, to time.Time) ([]E
 	}
 	var out []Entry
 	var e Entry
-	_, err = pgx.ForEachRow(rows, []any{&e.Transfer, &e.Ref, &e.Amount, &e.At}, func() error { out = append(out, e); return nil })
+	_, err = pgx.ForEachRow(rows, []any{&e.Transfer, &e.Ref, &e.Amount, &e.At, &e.Currency}, func() error { out = append(out, e); return nil })
 	return out, err
 }
 
