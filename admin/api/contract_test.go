@@ -240,10 +240,14 @@ func TestContract(t *testing.T) {
 	k.do(app, exchange{op: cancel, path: "/api/v1/orders/" + numbers[1] + "/cancel", key: key, body: map[string]any{"reason": strings.Repeat("x", 501)}, want: 422})
 
 	// Finance.
-	today := time.Now().Format("2006-01-02")
-	_, raw = k.do(app, exchange{op: "GET /api/v1/statement", path: "/api/v1/statement?from=2020-01-01&to=" + time.Now().AddDate(0, 0, 1).Format("2006-01-02"), key: key, want: 422})
+	// Dates are the platform's (Kyiv), whatever the machine's zone.
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	now := time.Now().In(kyiv)
+	today := now.Format("2006-01-02")
+	_, raw = k.do(app, exchange{op: "GET /api/v1/statement", path: "/api/v1/statement?from=2020-01-01&to=" + now.AddDate(0, 0, 1).Format("2006-01-02"), key: key, want: 422})
 	require.Equal(t, "invalid", jsonOf(t, raw)["error"].(map[string]any)["code"], "over a year")
-	_, raw = k.do(app, exchange{op: "GET /api/v1/statement", path: "/api/v1/statement?from=" + time.Now().AddDate(0, 0, -7).Format("2006-01-02") + "&to=" + today, key: key, want: 200})
+	_, raw = k.do(app, exchange{op: "GET /api/v1/statement", path: "/api/v1/statement?from=" + now.AddDate(0, 0, -7).Format("2006-01-02") + "&to=" + today, key: key, want: 200})
 	require.NotEmpty(t, jsonOf(t, raw)["lines"], "the top-up and the holds' penalty-free release show")
 	k.do(app, exchange{op: "POST /api/v1/statement/act", path: "/api/v1/statement/act", key: key, body: map[string]any{"from": today, "to": today}, want: 202})
 	k.do(app, exchange{op: "POST /api/v1/statement/act", path: "/api/v1/statement/act", key: key, body: map[string]any{"from": today}, want: 422})
