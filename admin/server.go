@@ -37,6 +37,7 @@ import (
 	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance"
+	"github.com/postdesk/postdesk/admin/finance/funding"
 	"github.com/postdesk/postdesk/admin/finance/payouts"
 	"github.com/postdesk/postdesk/admin/finance/recon"
 	"github.com/postdesk/postdesk/admin/groups"
@@ -251,6 +252,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, moderation.Routes(&moderation.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
 	routes = append(routes, finance.Routes(&finance.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
 	routes = append(routes, payouts.Routes(&payouts.Handlers{Pool: d.Pool, Jobs: jobq, Enforcer: d.Enforcer, JobTimeout: d.Config.PayoutTimeout})...)
+	routes = append(routes, funding.Routes(&funding.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
 	routes = append(routes, recon.Routes(&recon.Handlers{Now: d.Clock, Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
 	routes = append(routes, files.Routes(&files.Handlers{Store: d.Files})...)
 	routes = append(routes, orders.Routes(&orders.Handlers{Now: d.Clock, Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
@@ -337,6 +339,7 @@ var Nav = []struct {
 	{"nav.moderation", "/moderation", rbac.ModerationRead},
 	{"nav.finance", "/finance", rbac.FinanceRead},
 	{"nav.payouts", "/finance/payouts", rbac.PayoutsRead},
+	{"nav.funding", "/finance/funding", rbac.FundingRequest},
 	{"nav.reconciliation", "/finance/reconciliation", rbac.ReconRead},
 	{"nav.news", "/news", rbac.NewsRead},
 	{"nav.notifications", "/notifications", rbac.NotificationsRead},

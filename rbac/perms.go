@@ -29,6 +29,7 @@ func AllPerms() []Perm {
 		ComplaintsRead, ComplaintsWrite, ComplaintsDecide, ComplaintsAssign, ComplaintsExtend, ComplaintsBoard,
 		FinanceRead, FinanceEdit, ModerationRead, ModerationWork,
 		PayoutsRead, PayoutsRequest, PayoutsApprove, PayoutsOverride, ReconRead, ReconEdit, ReconClose,
+		FundingRequest, FundingApprove,
 		OrdersRead, OrdersEdit,
 	}
 }

@@ -10,4 +10,7 @@ const (
 	ReconRead       Perm = "recon:read"       // periods, statements, results, exports
 	ReconEdit       Perm = "recon:edit"       // open periods, load statements, resolve exceptions
 	ReconClose      Perm = "recon:close"      // close a period
+	// Funding (migrations/019_funding.sql): manual top-ups and couriers' promo credit.
+	FundingRequest Perm = "funding:request" // record a top-up or grant promo credit, with a reason
+	FundingApprove Perm = "funding:approve" // approve or refuse another officer's request above the threshold
 )
