@@ -46,7 +46,8 @@ type Options struct {
 	PayoutWorkers int
 	// PayoutTimeout bounds one run of a payout's job (payouts.DefaultJobTimeout when zero).
 	// RescueAfter is when River hands a job left running by a dead process to another worker
-	// (5 minutes when zero; River's own default is an hour); it is kept above every timeout.
+	// (5 minutes when zero; River's own default is an hour); it is at least JobTimeout, and River
+	// waits longer for kinds whose own timeout is longer.
 	PayoutTimeout time.Duration
 	RescueAfter   time.Duration
 	// JobTimeout is the timeout of kinds that set none of their own (River's minute when zero).
