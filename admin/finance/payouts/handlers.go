@@ -114,8 +114,8 @@ func (h *Handlers) mismatch(c *fiber.Ctx, account string) bool {
 	if err != nil || id <= 0 {
 		return false
 	}
-	var name, holder string
-	if err := h.Pool.QueryRow(web.Ctx(c), `SELECT name, coalesce(card_holder, '') FROM accounts WHERE id = $1`, id).Scan(&name, &holder); err != nil {
+	name, holder, err := CardHolder(web.Ctx(c), h.Pool, id)
+	if err != nil {
 		return false
 	}
 	return holder != "" && !HolderMatches(holder, name)

@@ -515,3 +515,10 @@ func masked(ctx context.Context, p Payout) Payout {
 	p.AccountName = v.Apply("account", "name", p.AccountName)
 	return p
 }
+
+// CardHolder reads the account holder's name and the name on the saved card ("" when none).
+func CardHolder(ctx context.Context, q db.Querier, account int64) (string, string, error) {
+	var name, holder string
+	err := q.QueryRow(ctx, `SELECT name, coalesce(card_holder, '') FROM accounts WHERE id = $1`, account).Scan(&name, &holder)
+	return name, holder, err
+}

@@ -345,9 +345,7 @@ func (h *Handlers) Resolve(c *fiber.Ctx) error {
 
 // belongs refuses a result of another period (the URL names both).
 func (h *Handlers) belongs(c *fiber.Ctx, periodID, resultID int64) error {
-	var ok bool
-	err := h.Pool.QueryRow(web.Ctx(c), `SELECT EXISTS (SELECT 1 FROM recon_results r JOIN recon_statements s ON s.id = r.statement_id
-		WHERE r.id = $1 AND s.period_id = $2)`, resultID, periodID).Scan(&ok)
+	ok, err := ResultInPeriod(web.Ctx(c), h.Pool, periodID, resultID)
 	if err != nil {
 		return err
 	}

@@ -265,3 +265,11 @@ func Close(ctx context.Context, pool *pgxpool.Pool, periodID int64, now time.Tim
 		return audit.Record(ctx, tx, "recon.period_closed", "recon_period", periodID, nil, nil)
 	})
 }
+
+// ResultInPeriod tells whether a result belongs to one of the period's statements.
+func ResultInPeriod(ctx context.Context, q db.Querier, periodID, resultID int64) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recon_results r JOIN recon_statements s ON s.id = r.statement_id
+		WHERE r.id = $1 AND s.period_id = $2)`, resultID, periodID).Scan(&ok)
+	return ok, err
+}
