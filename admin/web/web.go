@@ -103,7 +103,9 @@ func asciiJSON(b []byte) string {
 }
 
 // Redirect sends the browser elsewhere; for htmx requests through HX-Location so the page is not nested.
+// Only paths on this site: a target built from request data cannot send the user away.
 func Redirect(c *fiber.Ctx, to string) error {
+	to = SafeNext(to)
 	if c.Get("HX-Request") == "true" {
 		b, _ := json.Marshal(map[string]string{"path": to, "target": "#main"})
 		c.Set("HX-Location", string(b))
