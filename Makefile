@@ -30,6 +30,8 @@ vet:
 # goroutines.
 test: build test-deps tidy-check lint
 	$(WITH_DB) $(GO) test -race -count=1 -p 2 -timeout 30m ./...
+	# Malformed query strings on every GET route, beyond the fuzz target's seeds (which ran above).
+	$(WITH_DB) $(GO) test -count=1 -run '^$$' -fuzz '^FuzzGETQueries$$' -fuzztime 20s -parallel 1 ./admin/
 
 # go.mod and go.sum must be exactly what `go mod tidy` makes: add a dependency with
 # `go get module@vX.Y.Z` then `go mod tidy`, in the commit that first imports it.
