@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -173,10 +172,9 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 func TestSessionRefreshKeepsForms(t *testing.T) {
 	t.Parallel()
 	env := admintest.New(t)
-	var mu sync.Mutex
-	now := time.Now()
-	env.Server.Auth().Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	move := func(to time.Duration) { mu.Lock(); defer mu.Unlock(); now = time.Now().Add(to) }
+	start := time.Now()
+	env.Clock.Freeze(start)
+	move := func(to time.Duration) { env.Clock.Freeze(start.Add(to)) }
 
 	admin := env.Login("admin@demo.postdesk")
 	group := 0

@@ -85,7 +85,7 @@ func TestTwoFactorRequiredByGroup(t *testing.T) {
 	r = fresh.PostForm("/login/code", url.Values{"code": {nextCode(t, secret)}, "next": {"/"}})
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
 	fresh.Get("/admin/groups")
-	env.Server.Auth().Now = func() time.Time { return time.Now().Add(6 * time.Minute) }
+	env.Clock.Advance(6 * time.Minute)
 	r = fresh.PostForm("/admin/groups/rules", url.Values{"rule:1:x": {"read"}})
 	require.Equal(t, http.StatusForbidden, r.Status)
 	require.Contains(t, r.Body, "Confirm with a code")
@@ -96,7 +96,6 @@ func TestTwoFactorRequiredByGroup(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.Status, "a recovery code confirms too: %s", r.Body)
 	r = fresh.PostForm("/admin/groups/rules", nil)
 	require.Equal(t, http.StatusSeeOther, r.Status, "fresh for a while after")
-	env.Server.Auth().Now = nil
 
 	// Another administrator resets the enrolment: audited, and the member's sessions end.
 	var n int
