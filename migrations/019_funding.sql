@@ -1,4 +1,4 @@
--- Top-ups and promo credit entered by finance (issue 12, defect 12; DOMAIN.md §3): a manual top-up
+-- Top-ups and promo credit entered by finance (issue 12, defect 12; RULES.md §3): a manual top-up
 -- (gateway clearing → the user's available money, e.g. a bank transfer the gateway did not see)
 -- and promo credit for couriers (promo expense → the courier's promo). Above the threshold a
 -- second officer approves (maker–checker, enforced here as well as in Go); a reason is required.

@@ -31,7 +31,7 @@ const (
 // Functions lists every blockable function, in the order forms show them.
 var Functions = []Function{FnLogin, FnPlaceOrders, FnAcceptOrders, FnPayouts, FnAPI}
 
-// Reasons a block may give (DOMAIN.md §5). A complaint decision names the complaint.
+// Reasons a block may give (RULES.md §5). A complaint decision names the complaint.
 var Reasons = []string{"agreement_breach", "law", "system_threat", "duplicate", "false_data", "complaint_decision"}
 
 // Block is one block, active or lifted. No functions means the whole account.

@@ -16,7 +16,7 @@ import (
 )
 
 // personalFields are what deletion removes or replaces; the id, kind, dates and every money and
-// order record stay, so the ledger and the orders remain whole (DOMAIN.md §3, §7).
+// order record stay, so the ledger and the orders remain whole (RULES.md §3, §7).
 var personalFields = []string{"name", "phone", "email", "birth_date", "passport", "card_last4", "card_token", "card_holder", "consent"}
 
 // OwnBalance is the user's own money the platform still holds for them: available, held and

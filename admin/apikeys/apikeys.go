@@ -1,6 +1,6 @@
 // Package apikeys holds business clients' API keys: generated once and shown once, kept only as a
 // SHA-256 hash with a visible prefix to find them by, named, scoped, rate-limited per key, and
-// revocable. Actions made with a key count as the client's own (DOMAIN.md §5).
+// revocable. Actions made with a key count as the client's own (RULES.md §5).
 package apikeys
 
 import (

@@ -1,4 +1,4 @@
-// Package complaints is the complaints desk (DOMAIN.md §4): intake by staff and e-mail, the
+// Package complaints is the complaints desk (RULES.md §4): intake by staff and e-mail, the
 // 15-day decision clock with one extension, review, withdrawal, decisions that act through the
 // owning desks, the 3-day decision notice, and the SLA board. rules.go and clock.go are pure Go;
 // store.go and the *_store.go files hold the SQL; one handler file per screen.

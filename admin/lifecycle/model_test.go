@@ -38,7 +38,7 @@ import (
 // moderation), the moderation desk's cases and decisions (weight disputes with real weights within
 // and beyond the tolerance among them), the overdue sweep, and complaint decisions with refunds,
 // compensations and penalties — through the functions the HTTP handlers call, while the reference
-// model (admin/lifecycle/model, written from DOMAIN.md §3 alone) says what each should do; payout
+// model (admin/lifecycle/model, written from RULES.md §3 alone) says what each should do; payout
 // requests (and a second officer's refusals) take money out of the same accounts meanwhile. Every
 // action the model refuses must be refused and every action it allows must succeed; afterwards
 // every account's available, held, deposit and promo balance equals the model's, the platform's

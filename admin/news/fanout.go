@@ -42,7 +42,7 @@ func noticeData(i Item) []byte {
 }
 
 // FanOut writes the item's notices to the outbox: for every active account of the audience, one
-// row per channel the user consented to (news is advertising: DOMAIN.md §6), and the delivery jobs
+// row per channel the user consented to (news is advertising: RULES.md §6), and the delivery jobs
 // for them, FanOutBatch accounts per transaction. Progress is kept on the item, and the cursor
 // too, so a fan-out interrupted half-way resumes where it stopped and writes nobody twice.
 func FanOut(ctx context.Context, pool *pgxpool.Pool, id int64) error {

@@ -1,4 +1,4 @@
-// Package news is the news desk (DOMAIN.md §6): editors write items in Markdown (kept as written
+// Package news is the news desk (RULES.md §6): editors write items in Markdown (kept as written
 // and rendered to sanitised HTML when saved), choose the audience, publish now or at a time (a
 // River job), pin and archive. Publishing to clients or couriers notifies the users who consented
 // to such messages through the outbox, in batches, with progress the page shows.
