@@ -134,6 +134,7 @@ func TestContract(t *testing.T) {
 	t.Parallel()
 	e := env{admintest.New(t), t}
 	k := newContract(t)
+	kyiv := e.Config.TZ // dates are the platform's, whatever the machine's zone
 	app := e.Server.App
 	ctx := context.Background()
 
@@ -224,8 +225,8 @@ func TestContract(t *testing.T) {
 	_, err = e.Pool.Exec(ctx, `UPDATE orders SET courier_id = $2, status = 'deal' WHERE number = $1`, number2(k, app, key), courier2)
 	require.NoError(t, err)
 	const act = "POST /api/v1/handover-acts"
-	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": time.Now().Format("2006-01-02")}, want: 202})
-	hdr, pdf = k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier2, "date": time.Now().Format("2006-01-02")}, want: 200})
+	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier, "date": time.Now().In(kyiv).Format("2006-01-02")}, want: 202})
+	hdr, pdf = k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier2, "date": time.Now().In(kyiv).Format("2006-01-02")}, want: 200})
 	require.Equal(t, "application/pdf", hdr.Get("Content-Type"))
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF")))
 	k.do(app, exchange{op: act, path: "/api/v1/handover-acts", key: key, body: map[string]any{"courier_id": courier + 1000, "date": "2026-01-01"}, want: 404})
@@ -240,9 +241,6 @@ func TestContract(t *testing.T) {
 	k.do(app, exchange{op: cancel, path: "/api/v1/orders/" + numbers[1] + "/cancel", key: key, body: map[string]any{"reason": strings.Repeat("x", 501)}, want: 422})
 
 	// Finance.
-	// Dates are the platform's (Kyiv), whatever the machine's zone.
-	kyiv, err := time.LoadLocation("Europe/Kyiv")
-	require.NoError(t, err)
 	now := time.Now().In(kyiv)
 	today := now.Format("2006-01-02")
 	_, raw = k.do(app, exchange{op: "GET /api/v1/statement", path: "/api/v1/statement?from=2020-01-01&to=" + now.AddDate(0, 0, 1).Format("2006-01-02"), key: key, want: 422})

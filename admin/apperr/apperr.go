@@ -21,7 +21,7 @@ const (
 	Internal     Code = "internal"     // our fault; logged with context, shown as "internal error"
 )
 
-// Error is a domain error. Message is shown to the user; it is a translation key when Key is set.
+// Error is a domain error. Message is a translation key: web.ErrorHandler shows it in the user's language.
 type Error struct {
 	Code    Code
 	Message string

@@ -11,7 +11,7 @@ import (
 	"github.com/postdesk/postdesk/admin/db"
 )
 
-// LetterArgs makes the decision letter and sends the decision notice (jobs/complaints_letter.go).
+// LetterArgs makes the decision letter and sends the decision notice (its worker is in jobs/complaints_sla.go).
 type LetterArgs struct {
 	ComplaintID int64 `json:"complaint_id"`
 }

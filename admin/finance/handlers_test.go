@@ -80,7 +80,7 @@ func TestFinancePages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, shown)
 
-	today := time.Now().Format("2006-01-02")
+	today := time.Now().In(env.Config.TZ).Format("2006-01-02") // the portal's day, not the machine's
 	r = fin.Get("/finance/statement?user=" + uid + "&from=" + today + "&to=" + today)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, `id="opening">`+money.Format(0, "UAH", "en")+`<`)

@@ -207,7 +207,7 @@ func TestHandoverAct(t *testing.T) {
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT o.courier_id, a.name, count(*) FROM orders o JOIN accounts a ON a.id = o.courier_id
 		WHERE o.status = 'deal' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1`).Scan(&courier, &name, &n))
 	agent := env.Login("agent@demo.postdesk")
-	r := htmxPost(agent, "/orders/act", map[string][]string{"courier": {strconv.FormatInt(courier, 10)}, "date": {time.Now().Format("2006-01-02")}})
+	r := htmxPost(agent, "/orders/act", map[string][]string{"courier": {strconv.FormatInt(courier, 10)}, "date": {time.Now().In(env.Config.TZ).Format("2006-01-02")}})
 	require.Equal(t, http.StatusAccepted, r.Status, r.Body)
 	frag, _ := waitJob(t, agent, r)
 	body, _ := download(t, agent, frag)

@@ -8,7 +8,7 @@
 // available balance is positive when the user has money; gateway_clearing runs negative as money
 // comes in from outside. All balances together always sum to zero.
 //
-// Each write is one call of the PL/pgSQL function ledger_post (migrations/003_ledger.sql), so it
+// Each write is one call of the PL/pgSQL function ledger_post (migrations/012_ledger_post.sql, which reworked 003's), so it
 // costs one round trip: locking, limits, idempotency and the rows, a hold's included, happen
 // there. This package validates requests, fingerprints them for idempotency, and turns the
 // function's answers into errors a user can act on. The database also refuses, whoever writes:

@@ -60,7 +60,7 @@ const ErrInsufficient = "insufficient available balance"
 
 // Transfer posts req in tx: it locks the accounts' balance rows in one global order, refuses to take
 // an account below zero unless the account or the request allows it, and writes the transfer with
-// its entries (see ledger_post in migrations/003_ledger.sql). Held money (user_held,
+// its entries (see ledger_post in migrations/012_ledger_post.sql). Held money (user_held,
 // courier_deposit) moves only through holds, so those accounts are refused.
 //
 // The locks last until tx ends. A transaction that posts several transfers takes them in several
@@ -73,7 +73,7 @@ func Transfer(ctx context.Context, tx pgx.Tx, req TransferRequest) (TransferResu
 	return res.Transfer, err
 }
 
-// post calls ledger_post (migrations/003_ledger.sql), the one way money moves, and reads its
+// post calls ledger_post (migrations/012_ledger_post.sql), the one way money moves, and reads its
 // answer: the transfer, the hold when there is one, or the error the outcome means. hold is the
 // hold to capture or release, 0 otherwise.
 func post(ctx context.Context, tx pgx.Tx, purpose string, hold HoldID, r TransferRequest, hash []byte) (HoldResult, error) {
