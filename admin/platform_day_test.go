@@ -47,3 +47,19 @@ func TestThePortalsDayIsKyivsAtEveryHour(t *testing.T) {
 		})
 	}
 }
+
+// Times on pages are the platform's (Kyiv), not UTC and not the machine's: an order's creation time
+// on its page reads as in Kyiv.
+func TestPagesShowTimesInKyiv(t *testing.T) {
+	t.Parallel()
+	env := admintest.New(t)
+	var number string
+	var created time.Time
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT number, created_at FROM orders ORDER BY id LIMIT 1`).Scan(&number, &created))
+	r := env.Login("admin@demo.postdesk").Get("/orders/" + number)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.Body, created.In(env.Config.TZ).Format("2006-01-02 15:04"))
+	if created.In(env.Config.TZ).Hour() != created.UTC().Hour() {
+		require.NotContains(t, r.Body, created.UTC().Format("2006-01-02 15:04"), "not in UTC")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/static"
 )
@@ -66,14 +67,13 @@ func csrfHeaders(token string) string {
 	return `{"X-CSRF-Token": "` + token + `"}`
 }
 
-// Zone is the platform's time zone for display; set once at start-up.
-var Zone = time.UTC
-
-// Date shows a day in the platform's zone.
-func Date(_ context.Context, t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+// Date shows a day in the platform's zone (the request's actor carries it).
+func Date(ctx context.Context, t time.Time) string { return t.In(actor.Zone(ctx)).Format("2006-01-02") }
 
 // DateTime shows a moment in the platform's zone.
-func DateTime(_ context.Context, t time.Time) string { return t.In(Zone).Format("2006-01-02 15:04") }
+func DateTime(ctx context.Context, t time.Time) string {
+	return t.In(actor.Zone(ctx)).Format("2006-01-02 15:04")
+}
 
 type csrfKey struct{}
 
