@@ -11,6 +11,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/testfactory"
 )
 
 type fixture struct {
@@ -43,14 +44,7 @@ func newFixture(t testing.TB) *fixture {
 }
 
 func (f *fixture) staffMember(email, name, role string) int64 {
-	bg := context.Background()
-	var id, group int64
-	must(f.t, f.pool.QueryRow(bg, `INSERT INTO staff (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`, email, name).Scan(&id))
-	must(f.t, f.pool.QueryRow(bg, `INSERT INTO staff_groups (name, role) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role RETURNING id`, "g-"+role, role).Scan(&group))
-	_, err := f.pool.Exec(bg, `INSERT INTO staff_group_members (group_id, staff_id) VALUES ($1, $2)`, group, id)
-	must(f.t, err)
-	return id
+	return testfactory.Staff(context.Background(), f.t, f.pool, testfactory.StaffOpts{Email: email, Name: name, Role: role})
 }
 
 func (f *fixture) asLead() context.Context {

@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/testfactory"
 )
 
 // fixture is a fresh migrated database with the platform's accounts at hand.
@@ -38,14 +38,7 @@ var phones atomic.Int64
 // user registers a client or courier and their ledger accounts.
 func (f *fixture) user(t testing.TB, kind string) (ledger.UserID, ledger.UserAccounts) {
 	t.Helper()
-	ctx := context.Background()
-	var id ledger.UserID
-	err := f.pool.QueryRow(ctx, `INSERT INTO accounts (kind, name, phone) VALUES ($1, $2, $3) RETURNING id`,
-		kind, kind+" test", fmt.Sprintf("+380%09d", phones.Add(1))).Scan(&id)
-	require.NoError(t, err)
-	ua, err := ledger.EnsureUserAccounts(ctx, f.pool, id)
-	require.NoError(t, err)
-	return id, ua
+	return testfactory.User(context.Background(), t, f.pool, kind, 0)
 }
 
 // tx runs fn in a transaction, committing when it succeeds.
@@ -57,14 +50,7 @@ func (f *fixture) tx(t testing.TB, fn func(tx pgx.Tx) error) error {
 // topUp brings money in through the gateway, as a payment would.
 func (f *fixture) topUp(t testing.TB, to ledger.AccountID, amount ledger.Minor) {
 	t.Helper()
-	err := f.tx(t, func(tx pgx.Tx) error {
-		_, err := ledger.Transfer(context.Background(), tx, ledger.TransferRequest{
-			Key: fmt.Sprintf("topup:%d:%d", to, phones.Add(1)), Reason: "topup",
-			Legs: ledger.Move(f.platform.GatewayClearing, to, amount),
-		})
-		return err
-	})
-	require.NoError(t, err)
+	testfactory.TopUp(context.Background(), t, f.pool, to, amount)
 }
 
 func (f *fixture) balance(t testing.TB, id ledger.AccountID) ledger.Minor {

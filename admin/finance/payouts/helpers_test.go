@@ -2,10 +2,8 @@ package payouts_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +15,7 @@ import (
 	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/db/dbtest"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/testfactory"
 	"github.com/postdesk/postdesk/rbac"
 )
 
@@ -30,8 +29,6 @@ type fixture struct {
 	account        int64
 	jobs           *river.Client[pgx.Tx] // insert-only
 }
-
-var staffSeq atomic.Int64
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
@@ -50,38 +47,17 @@ func newFixture(t testing.TB) *fixture {
 }
 
 func (f *fixture) staff(name string) int64 {
-	var id int64
-	require.NoError(f.t, f.pool.QueryRow(context.Background(), `INSERT INTO staff (email, name, password_hash) VALUES ($1, $2, 'x') RETURNING id`,
-		fmt.Sprintf("%s%d@test.postdesk", name, staffSeq.Add(1)), name).Scan(&id))
-	return id
+	return testfactory.Staff(context.Background(), f.t, f.pool, testfactory.StaffOpts{Name: name})
 }
 
 // client adds a client whose saved card has the given holder name and token.
 func (f *fixture) client(name, cardHolder, token string) int64 {
-	var id int64
-	require.NoError(f.t, f.pool.QueryRow(context.Background(), `
-		INSERT INTO accounts (kind, name, phone, email, card_last4, card_token, card_holder)
-		VALUES ('client', $1, '+380671234567', $2, right($3, 4), $3, $4) RETURNING id`,
-		name, fmt.Sprintf("c%d@example.com", staffSeq.Add(1)), token, cardHolder).Scan(&id))
-	return id
+	return testfactory.Account(context.Background(), f.t, f.pool, testfactory.AccountOpts{Name: name, CardHolder: cardHolder, CardToken: token})
 }
 
 // topUp brings money in from the gateway, as a card top-up does.
 func (f *fixture) topUp(account, amount int64) {
-	ctx := context.Background()
-	require.NoError(f.t, pgx.BeginFunc(ctx, f.pool, func(tx pgx.Tx) error {
-		acc, err := ledger.EnsureUserAccounts(ctx, tx, ledger.UserID(account))
-		if err != nil {
-			return err
-		}
-		plat, err := ledger.Platform(ctx, tx)
-		if err != nil {
-			return err
-		}
-		_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: fmt.Sprintf("test:topup:%d:%d", account, amount), Reason: "top_up",
-			Legs: ledger.Move(plat.GatewayClearing, acc.Available, ledger.Minor(amount))})
-		return err
-	}))
+	testfactory.TopUpUser(context.Background(), f.t, f.pool, ledger.UserID(account), ledger.Minor(amount))
 }
 
 func (f *fixture) balances(account int64) ledger.UserBalances {

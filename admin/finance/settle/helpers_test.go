@@ -15,6 +15,7 @@ import (
 
 	"github.com/postdesk/postdesk/admin/db/dbtest"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/testfactory"
 )
 
 type fixture struct {
@@ -35,25 +36,14 @@ var seq atomic.Int64
 
 func (f *fixture) user(t testing.TB, kind string, money ledger.Minor) ledger.UserID {
 	t.Helper()
-	var id ledger.UserID
-	require.NoError(t, f.pool.QueryRow(f.ctx, `INSERT INTO accounts (kind, name, phone) VALUES ($1, $2, $3) RETURNING id`,
-		kind, kind+" test", fmt.Sprintf("+380%09d", seq.Add(1))).Scan(&id))
-	ua, err := ledger.EnsureUserAccounts(f.ctx, f.pool, id)
-	require.NoError(t, err)
-	if money > 0 {
-		f.topUp(t, ua.Available, money)
-	}
+	id, _ := testfactory.User(f.ctx, t, f.pool, kind, money)
 	return id
 }
 
 // topUp brings money in through the gateway, as a payment would.
 func (f *fixture) topUp(t testing.TB, to ledger.AccountID, money ledger.Minor) {
 	t.Helper()
-	f.tx(t, func(tx pgx.Tx) error {
-		_, err := ledger.Transfer(f.ctx, tx, ledger.TransferRequest{Key: fmt.Sprintf("topup:%d", seq.Add(1)), Reason: "topup",
-			Legs: ledger.Move(f.platform.GatewayClearing, to, money)})
-		return err
-	})
+	testfactory.TopUp(f.ctx, t, f.pool, to, money)
 }
 
 // promo grants promo credit, as the platform does.
