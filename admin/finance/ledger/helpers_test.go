@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -32,8 +31,6 @@ func fixtureOn(t testing.TB, pool *pgxpool.Pool) *fixture {
 	require.NoError(t, err)
 	return &fixture{pool: pool, platform: p}
 }
-
-var phones atomic.Int64
 
 // user registers a client or courier and their ledger accounts.
 func (f *fixture) user(t testing.TB, kind string) (ledger.UserID, ledger.UserAccounts) {
