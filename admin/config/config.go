@@ -19,6 +19,7 @@ import (
 // Config is everything a Postdesk process needs to start.
 type Config struct {
 	DatabaseURL   string // empty: start the project's own PostgreSQL under DataDir
+	MigrateURL    string // the schema owner's connection for migrations; empty: DatabaseURL
 	Addr          string
 	DataDir       string
 	TZ            *time.Location

@@ -31,6 +31,8 @@ func Options() []Option {
 	return []Option{
 		{Env: "DATABASE_URL", Flag: "database-url", Meaning: "PostgreSQL URL; empty starts the project's own server under the data folder",
 			set: str(func(c *Config) *string { return &c.DatabaseURL })},
+		{Env: "POSTDESK_MIGRATE_URL", Flag: "migrate-url", Meaning: "PostgreSQL URL of the schema's owner, for migrations and the demo seed; empty uses DATABASE_URL for both",
+			set: str(func(c *Config) *string { return &c.MigrateURL })},
 		{Env: "POSTDESK_ADDR", Flag: "addr", Default: "127.0.0.1:8080", Meaning: "HTTP listen address",
 			set: str(func(c *Config) *string { return &c.Addr })},
 		{Env: "POSTDESK_DATA_DIR", Flag: "data-dir", Default: "var", Meaning: "local PostgreSQL, the generated session secret, files",

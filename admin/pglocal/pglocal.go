@@ -7,6 +7,7 @@
 //	pg/run                the unix socket (never /var/run/postgresql)
 //	pg/log/postgres.log   the server log
 //	pg/password           the superuser's password (0600)
+//	pg/app-password       the app role's password (0600)
 //	pg/port               the TCP port on 127.0.0.1
 //
 // and <dataDir>/pg.lock serialises processes that start it at the same time.
@@ -36,10 +37,18 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/postdesk/postdesk/admin/db"
 )
 
-// Superuser is the role initdb creates; URL connects as it.
+// Superuser is the role initdb creates; URL connects as it. It owns the schema and runs the
+// migrations.
 const Superuser = "postdesk"
+
+// AppRole is the role the portal's web and worker processes connect as (AppURL): not a superuser
+// and not the owner of the schema, so it cannot switch the ledger's triggers off or write the
+// ledger tables (db.GrantApp gives it the rest, after the migrations).
+const AppRole = "postdesk_app"
 
 // StartOptions tune a server that Start launches; they do not affect a
 // server that is already running.
@@ -61,9 +70,10 @@ type Server struct {
 	// programs run as the unprivileged postgres user.
 	cred *syscall.Credential
 
-	port     int
-	password string
-	started  bool
+	port        int
+	password    string
+	appPassword string
+	started     bool
 }
 
 // New returns a server whose cluster lives in dataDir/pg (dataDir is the
@@ -142,7 +152,29 @@ func (s *Server) Start(ctx context.Context, dbname string, opts StartOptions) er
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if err := s.ensureAppRole(ctx, conn); err != nil {
+		return err
+	}
 	return s.createDatabase(ctx, conn, dbname)
+}
+
+// ensureAppRole creates AppRole with a generated password kept in pg/app-password (made once).
+func (s *Server) ensureAppRole(ctx context.Context, conn *pgx.Conn) error {
+	pw, err := os.ReadFile(s.file("app-password"))
+	if errors.Is(err, fs.ErrNotExist) {
+		b := make([]byte, 16)
+		rand.Read(b) // never fails (crypto/rand)
+		pw = []byte(hex.EncodeToString(b))
+		err = writeFile(s.file("app-password"), string(pw)+"\n", 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	s.appPassword = strings.TrimSpace(string(pw))
+	if err := db.EnsureRole(ctx, conn, AppRole, s.appPassword); err != nil {
+		return fmt.Errorf("postgres: app role: %w", err)
+	}
+	return nil
 }
 
 // Started reports whether the last Start call launched the server process
@@ -154,6 +186,18 @@ func (s *Server) URL(dbname string) string {
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.UserPassword(Superuser, s.password),
+		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)),
+		Path:     "/" + dbname,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+// AppURL returns the address of database dbname as AppRole, the role the portal serves with.
+func (s *Server) AppURL(dbname string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(AppRole, s.appPassword),
 		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)),
 		Path:     "/" + dbname,
 		RawQuery: "sslmode=disable",

@@ -70,6 +70,15 @@ func TestLifecycle(t *testing.T) {
 	n, err := query(ctx, first.URL("postdesk_test"), "select 1")
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+
+	// The app role: its own generated password (0600), a login that is not a superuser.
+	fi, err = os.Stat(filepath.Join(dir, "pg", "app-password"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	require.Regexp(t, `^postgres://postdesk_app:[0-9a-f]{32}@127\.0\.0\.1:\d+/postdesk_test\?sslmode=disable$`, first.AppURL("postdesk_test"))
+	n, err = query(ctx, first.AppURL("postdesk_test"), "select count(*) from pg_roles where rolname = current_user and not rolsuper and not rolcreaterole")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
 	conn, err := pgx.Connect(ctx, first.URL("postdesk_test"))
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, "create table kept (n int); insert into kept values (42)")
@@ -81,6 +90,7 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, second.Start(ctx, "postdesk_test", StartOptions{}))
 	require.False(t, second.Started())
 	require.Equal(t, first.URL("postdesk_test"), second.URL("postdesk_test"))
+	require.Equal(t, first.AppURL("postdesk_test"), second.AppURL("postdesk_test"))
 	n, err = query(ctx, second.URL("postdesk_test"), "select 1")
 	require.NoError(t, err)
 	require.Equal(t, 1, n)

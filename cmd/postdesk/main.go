@@ -90,14 +90,16 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 	seedFlags.Holds = true // the demo's open orders hold real money
 
 	// No DATABASE_URL: run the project's own PostgreSQL under the data folder, and stop it on exit
-	// if this process started it.
+	// if this process started it. Its superuser owns the schema and migrates; the portal serves as
+	// pglocal.AppRole, which cannot switch the ledger's triggers off or write the ledger tables.
 	var local *pglocal.Server
 	if cfg.DatabaseURL == "" {
 		local = pglocal.New(cfg.DataDir, log)
 		if err := local.Start(ctx, "postdesk", pglocal.StartOptions{}); err != nil {
 			return err
 		}
-		cfg.DatabaseURL = local.URL("postdesk")
+		cfg.DatabaseURL = local.AppURL("postdesk")
+		cfg.MigrateURL = local.URL("postdesk")
 		if local.Started() {
 			defer func() {
 				stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -108,27 +110,49 @@ func run(ctx context.Context, log *slog.Logger, cmd string, args []string) error
 			}()
 		}
 	}
+	if cfg.MigrateURL == "" {
+		cfg.MigrateURL = cfg.DatabaseURL
+	}
 
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := db.Migrate(ctx, pool); err != nil {
+	owner := pool
+	if cfg.MigrateURL != cfg.DatabaseURL {
+		if owner, err = db.Open(ctx, cfg.MigrateURL); err != nil {
+			return fmt.Errorf("POSTDESK_MIGRATE_URL: %w", err)
+		}
+		defer owner.Close()
+	}
+	if err := db.Migrate(ctx, owner); err != nil {
 		return err
+	}
+	if owner != pool {
+		var app string
+		if err := pool.QueryRow(ctx, "SELECT current_user").Scan(&app); err != nil {
+			return err
+		}
+		if err := db.GrantApp(ctx, owner, app); err != nil {
+			return err
+		}
 	}
 	switch cmd {
 	case "migrate":
 		log.Info("migrations applied")
 		return nil
 	case "seed":
-		return seed.Run(ctx, pool, log, *seedFlags)
+		return seed.Run(ctx, owner, log, *seedFlags)
 	}
 	if local != nil {
 		// The default set-up is a demo: load demo data on first start.
-		if err := seed.Run(ctx, pool, log, *seedFlags); err != nil {
+		if err := seed.Run(ctx, owner, log, *seedFlags); err != nil {
 			return err
 		}
+	}
+	if owner != pool {
+		owner.Close()
 	}
 	return serve(ctx, log, cfg, pool, cmd, local != nil)
 }

@@ -76,6 +76,38 @@ func NewWithURL(t testing.TB) (*pgxpool.Pool, string) {
 	return pool, dbURL
 }
 
+// AppRole is the role NewApp's app pool connects as: not a superuser, not the owner of the schema,
+// with the grants db.GrantApp gives (as the portal's web and worker processes have in production).
+// It is a test-only role of the test server, with a fixed password.
+const AppRole = "postdesk_test_app"
+
+// NewApp is New that also returns a pool on the same database connected as AppRole. The first
+// pool (the owner's) is for seeding rows directly; the app pool is what the portal would hold.
+func NewApp(t testing.TB) (owner, app *pgxpool.Pool) {
+	t.Helper()
+	owner, dbURL := NewWithURL(t)
+	ctx := context.Background()
+	if err := db.GrantApp(ctx, owner, AppRole); err != nil {
+		t.Fatalf("grant app role: %v", err)
+	}
+	app, err := db.Open(ctx, AppURL(dbURL))
+	if err != nil {
+		t.Fatalf("open as the app role: %v", err)
+	}
+	t.Cleanup(app.Close)
+	return owner, app
+}
+
+// AppURL is dbURL (from NewWithURL) with AppRole's user and password.
+func AppURL(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	u.User = url.UserPassword(AppRole, AppRole)
+	return u.String()
+}
+
 func setup() error {
 	ctx := context.Background()
 	base := os.Getenv("DATABASE_URL")
@@ -108,6 +140,9 @@ func setup() error {
 		return err
 	}
 	defer conn.Exec(ctx, "SELECT pg_advisory_unlock(7741001)") //nolint:errcheck
+	if err := db.EnsureRole(ctx, conn, AppRole, AppRole); err != nil {
+		return err
+	}
 
 	var ready bool
 	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", template).Scan(&ready)
@@ -123,6 +158,9 @@ func setup() error {
 		return err
 	}
 	err = db.Migrate(ctx, pool)
+	if err == nil {
+		err = db.GrantApp(ctx, pool, AppRole)
+	}
 	pool.Close()
 	if err != nil {
 		return err
