@@ -55,9 +55,17 @@ var governed = []struct{ field, expr string }{
 }
 
 // selectList builds the column list for a viewer: a hidden field is never read from the table.
+// partlyBlocked holds for an account with a block in force on some of its functions.
+const partlyBlocked = `EXISTS (SELECT 1 FROM account_blocks ab WHERE ab.account_id = accounts.id
+	AND ab.lifted_at IS NULL AND ab.functions <> '{}')`
+
+// statusExpr is the status shown and filtered on: active, partly_blocked, blocked or deleted.
+const statusExpr = "CASE WHEN status = 'active' AND " + partlyBlocked + " THEN 'partly_blocked' ELSE status END"
+
 func selectList(v rbac.View) string {
 	var b strings.Builder
-	b.WriteString("id, kind, business, lang, status, created_at")
+	// A live account with a block on some functions (log-in, orders, payouts) reads "partly_blocked".
+	b.WriteString("id, kind, business, lang, " + statusExpr + ", created_at")
 	for _, g := range governed {
 		b.WriteString(", ")
 		if v.Sees(Record, g.field) {
@@ -132,9 +140,14 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Account, ID, error) {
 		args["kind"] = f.Kind
 	}
 	switch f.Status {
-	case "active", "blocked", "deleted":
+	case "active", "deleted":
 		where = append(where, "status = @status")
 		args["status"] = f.Status
+		if f.Status == "active" {
+			where = append(where, "NOT "+partlyBlocked)
+		}
+	case "blocked": // every kind of block: the whole account or some of its functions
+		where = append(where, "(status = 'blocked' OR (status = 'active' AND "+partlyBlocked+"))")
 	}
 	if f.Before > 0 {
 		where = append(where, "id < @before")
