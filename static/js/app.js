@@ -14,7 +14,11 @@
     htmx.config.allowEval = false;
 
     var lang = document.getElementById("lang-select");
-    if (lang) lang.addEventListener("change", function () { lang.form.submit(); });
+    if (lang) lang.addEventListener("change", function () {
+      // Come back to the page as it is now, filters and all (htmx may have pushed a new URL).
+      if (lang.form.elements.next) lang.form.elements.next.value = location.pathname + location.search;
+      lang.form.submit();
+    });
   });
 
   function toast(level, message) {
@@ -52,7 +56,9 @@
         if (dlg.returnValue === "ok") e.detail.issueRequest(true);
       });
       dlg.showModal();
-      document.getElementById("confirm-ok").focus();
+      // Focus the safe choice: Enter or Space right after opening must not confirm.
+      var safe = dlg.querySelector('button[value="cancel"]');
+      (safe || document.getElementById("confirm-ok")).focus();
     });
 
     // The field matrix colours each select by its mode; keep the colour in step with the choice.
