@@ -29,8 +29,11 @@ import (
 
 // Env is a running portal on its own database.
 type Env struct {
-	T        testing.TB
+	T testing.TB
+	// Pool is the schema owner's: tests seed rows with it (ledger rows included). The portal itself
+	// runs on AppPool, the role the web and worker processes have in production (dbtest.NewApp).
 	Pool     *pgxpool.Pool
+	AppPool  *pgxpool.Pool
 	Server   *admin.Server
 	Enforcer *rbac.Enforcer
 	Config   *config.Config
@@ -45,7 +48,7 @@ func New(t testing.TB) *Env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	pool := dbtest.New(t)
+	pool, app := dbtest.NewApp(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
 	if err := seed.Run(ctx, pool, log, seed.Options{TZ: kyiv}); err != nil {
@@ -56,26 +59,26 @@ func New(t testing.TB) *Env {
 		t.Fatalf("staff language: %v", err)
 	}
 	clk := clock.NewTest()
-	files, err := files.Open(ctx, pool, "")
+	files, err := files.Open(ctx, app, "")
 	if err != nil {
 		t.Fatalf("files: %v", err)
 	}
 	files.Now = clk.Now
 	cfg := &config.Config{Lang: "en", TZ: kyiv, Currency: "UAH", SessionSecret: "test-secret-test-secret-test-secret"}
-	enforcer, err := rbac.NewEnforcer(ctx, pool)
+	enforcer, err := rbac.NewEnforcer(ctx, app)
 	if err != nil {
 		t.Fatalf("enforcer: %v", err)
 	}
-	river, err := jobs.New(pool, jobs.Options{Log: log, Clock: clk.Now, TZ: kyiv, Files: files})
+	river, err := jobs.New(app, jobs.Options{Log: log, Clock: clk.Now, TZ: kyiv, Files: files})
 	if err != nil {
 		t.Fatalf("river: %v", err)
 	}
-	srv, err := admin.New(ctx, admin.Deps{Pool: pool, River: river, Enforcer: enforcer, Config: cfg, Log: log,
+	srv, err := admin.New(ctx, admin.Deps{Pool: app, River: river, Enforcer: enforcer, Config: cfg, Log: log,
 		Clock: clk.Now, Metrics: admin.NewMetrics(), Files: files})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	return &Env{T: t, Pool: pool, Server: srv, Enforcer: enforcer, Config: cfg, Clock: clk, Files: files}
+	return &Env{T: t, Pool: pool, AppPool: app, Server: srv, Enforcer: enforcer, Config: cfg, Clock: clk, Files: files}
 }
 
 // Serve listens on a loopback port (for the browser tests) and returns the base URL.
