@@ -23,4 +23,10 @@ func TestShellSmallItems(t *testing.T) {
 	r = admin.PostForm("/lang", url.Values{"lang": {"en"}, "next": {"/accounts?status=blocked&kind=client"}})
 	require.Equal(t, http.StatusSeeOther, r.Status)
 	require.Equal(t, "/accounts?status=blocked&kind=client", r.Location)
+
+	// The editor may not open the accounts list: the home page's tiles do not link there.
+	home := env.Login("editor@demo.postdesk").Get("/")
+	require.Equal(t, http.StatusOK, home.Status)
+	require.NotContains(t, home.Body, `href="/accounts`)
+	require.Contains(t, admin.Get("/").Body, `href="/accounts?status=blocked"`)
 }

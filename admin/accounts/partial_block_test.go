@@ -20,6 +20,9 @@ func TestPartlyBlockedAccountIsBlocked(t *testing.T) {
 			Functions: []accounts.Function{accounts.FnLogin}, Reason: "agreement_breach"})
 		return err
 	}))
+	_, _, blocked, err := accounts.Counts(f.ctx, f.pool)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, blocked, "the dashboard counts a partly blocked account")
 	a, err := accounts.Get(f.ctx, f.pool, id)
 	require.NoError(t, err)
 	require.Equal(t, "partly_blocked", a.Status)

@@ -229,3 +229,12 @@ func searchCondition(v rbac.View, s string, args pgx.NamedArgs) (string, error) 
 
 // escapeLike makes user input match literally inside a LIKE pattern.
 var escapeLike = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace
+
+// Counts gives the registry's clients, couriers and blocked accounts (every kind of block: the
+// whole account or some of its functions), for the dashboard.
+func Counts(ctx context.Context, q db.Querier) (clients, couriers, blocked int64, err error) {
+	err = q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'client'), count(*) FILTER (WHERE kind = 'courier'),
+		count(*) FILTER (WHERE status = 'blocked' OR (status = 'active' AND `+partlyBlocked+`)) FROM accounts`).
+		Scan(&clients, &couriers, &blocked)
+	return
+}

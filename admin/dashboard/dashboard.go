@@ -5,8 +5,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/accounts"
 	"github.com/postdesk/postdesk/admin/news"
 	"github.com/postdesk/postdesk/admin/web"
+	"github.com/postdesk/postdesk/views"
 	"github.com/postdesk/postdesk/views/dashv"
 	"github.com/postdesk/postdesk/views/newsv"
 )
@@ -19,11 +21,14 @@ type Handlers struct {
 // Show counts the registry and greets the user. Later desks add their own tiles.
 func (h *Handlers) Show(c *fiber.Ctx) error {
 	var d dashv.Data
-	err := h.Pool.QueryRow(web.Ctx(c), `SELECT
-		count(*) FILTER (WHERE kind = 'client'), count(*) FILTER (WHERE kind = 'courier'),
-		count(*) FILTER (WHERE status = 'blocked') FROM accounts`).Scan(&d.Clients, &d.Couriers, &d.Blocked)
+	var err error
+	d.Clients, d.Couriers, d.Blocked, err = accounts.Counts(web.Ctx(c), h.Pool)
 	if err != nil {
 		return err
+	}
+	nav, _ := c.Locals(web.LocalNav).([]views.NavItem)
+	for _, n := range nav {
+		d.Links = d.Links || n.Href == "/accounts"
 	}
 	d.Name = web.Actor(c).Name
 	feed, err := news.Feed(web.Ctx(c), h.Pool, 5)
