@@ -13,6 +13,14 @@
     htmx.config.includeIndicatorStyles = false;
     htmx.config.allowEval = false;
 
+    // On a small screen the navigation folds behind the menu button.
+    var menu = document.querySelector(".menu-toggle");
+    if (menu) menu.addEventListener("click", function () {
+      var open = menu.getAttribute("aria-expanded") !== "true";
+      menu.setAttribute("aria-expanded", open ? "true" : "false");
+      document.getElementById("site-nav").classList.toggle("open", open);
+    });
+
     var lang = document.getElementById("lang-select");
     if (lang) lang.addEventListener("change", function () {
       // Come back to the page as it is now, filters and all (htmx may have pushed a new URL).
