@@ -4,6 +4,7 @@
 package pdfdoc
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,8 +38,9 @@ const (
 
 type fontFiles struct{ regular, bold []byte }
 
-// fonts are read from static.FS once per process: embed.FS.ReadFile copies 1.4 MB on every call, and
-// gofpdf only reads the bytes (it still parses them once per document, which subsetting needs).
+// fonts are read from static.FS once per process; each document gets its own copy (New), because
+// gofpdf writes into the bytes it is given while subsetting (generateChecksum), so two documents
+// made at once on shared bytes race.
 var fonts = sync.OnceValues(func() (fontFiles, error) {
 	regular, err := static.FS.ReadFile("fonts/DejaVuSans.ttf")
 	if err != nil {
@@ -71,8 +73,8 @@ func New() *Doc {
 		f.SetError(err)
 		return &Doc{f}
 	}
-	f.AddUTF8FontFromBytes(Family, "", ff.regular)
-	f.AddUTF8FontFromBytes(Family, "B", ff.bold)
+	f.AddUTF8FontFromBytes(Family, "", bytes.Clone(ff.regular))
+	f.AddUTF8FontFromBytes(Family, "B", bytes.Clone(ff.bold))
 	f.SetFont(Family, "", 10)
 	return &Doc{f}
 }
