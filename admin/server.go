@@ -268,9 +268,6 @@ func (s *Server) table() []Route {
 // Routes returns the route table (for tests and documentation).
 func (s *Server) Routes() []Route { return s.routes }
 
-// Auth exposes the log-in service (tests start sessions with it).
-func (s *Server) Auth() *auth.Service { return s.auth }
-
 // guard checks the route's permission. Anonymous users are sent to log in; logged-in users without
 // the permission get a 403 page and the refusal is audited.
 func (s *Server) guard(perm rbac.Perm) fiber.Handler {
