@@ -12,7 +12,7 @@ import (
 )
 
 // DupGroup is a set of accounts of one kind that share a phone, an e-mail, a passport or a card
-// (RULES.md §1: one person holds at most one active account of a kind). Value is shown as the
+// (RULES.md §1.3: one person holds at most one active account of a kind). Value is shown as the
 // viewer may see the field; card groups show the card's last four digits, never its token.
 type DupGroup struct {
 	Field string // phone, email, passport, card

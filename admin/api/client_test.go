@@ -277,7 +277,7 @@ func decode(tb testing.TB, hdr http.Header, raw []byte) map[string]any {
 	return out
 }
 
-// Cancelling through the API follows the rule book through the lifecycle: before a deal the
+// Cancelling through the API follows RULES.md §3.2 through the lifecycle: before a deal the
 // hold comes back whole; after a deal 20 % of the cost is charged; after pickup the order goes to
 // moderation with the client's case; a finished order cannot be cancelled.
 func TestCancelByTheRuleBook(t *testing.T) {

@@ -30,7 +30,7 @@ func (l OrderLifecycle) CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input
 	return lifecycle.Create(ctx, inTx{tx}, in, now)
 }
 
-// ClientCancel is lifecycle.Cancel: the client's cancellation by the rule book (before a deal
+// ClientCancel is lifecycle.Cancel: the client's cancellation by RULES.md §3.2 (before a deal
 // with no fee, after a deal with the penalty, after pickup into moderation), the order locked.
 func (l OrderLifecycle) ClientCancel(ctx context.Context, number, note string, now time.Time) error {
 	return lifecycle.Cancel(ctx, l.Pool, number, note, now)

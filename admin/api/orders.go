@@ -25,7 +25,7 @@ type Lifecycle interface {
 	// CreateTx enters the order and holds its cost from the client, in the caller's transaction
 	// (the API records the Idempotency-Key in the same one). It returns the order as created.
 	CreateTx(ctx context.Context, tx pgx.Tx, in orders.Input, now time.Time) (orders.Order, error)
-	// ClientCancel cancels the order as its client, by the rule book: before a deal without a fee,
+	// ClientCancel cancels the order as its client, by RULES.md §3.2: before a deal without a fee,
 	// after a deal with the penalty, after pickup into moderation.
 	ClientCancel(ctx context.Context, number, note string, now time.Time) error
 }
@@ -326,8 +326,8 @@ type CancelRequest struct {
 	Reason string `json:"reason"`
 }
 
-// CancelOrder cancels the client's order through the lifecycle, by the rule book's cancellation
-// rules, and answers with the order as it now is.
+// CancelOrder cancels the client's order through the lifecycle, by the cancellation rows of
+// RULES.md §3.2, and answers with the order as it now is.
 func (h *Handlers) CancelOrder(c *fiber.Ctx) error {
 	if h.Orders == nil {
 		return c.Status(fiber.StatusNotImplemented).JSON(errBody(c, "not_implemented", "api.not_available"))

@@ -2,7 +2,7 @@ package complaints
 
 import "time"
 
-// The periods of RULES.md §4, in calendar days.
+// The periods of RULES.md §4.2, in calendar days, counted as §4.3 says.
 const (
 	DecisionDays     = 15 // from receipt to the decision
 	MaxExtensionDays = 15 // the one extension may add at most this many

@@ -157,7 +157,7 @@ func Move(ctx context.Context, pool orders.Beginner, number string, m orders.Mov
 }
 
 // Cancel is the client's cancellation (the API's, or support's on the client's call), by the
-// rule book: before a deal with no fee, after a deal with the 20 % penalty, after pickup into
+// RULES.md §3.2: before a deal with no fee, after a deal with the 20 % penalty, after pickup into
 // moderation with a client_cancel_after_pickup case.
 func Cancel(ctx context.Context, pool orders.Beginner, number, note string, now time.Time) error {
 	return Move(ctx, pool, number, orders.MoveRequest{To: cancelled, Note: note}, now)

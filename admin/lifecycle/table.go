@@ -4,7 +4,7 @@
 // enter and move orders here (Create, Move), the moderation desk opens and decides cases here
 // (Open, Decide), and the overdue sweep opens its cases here (Sweep).
 //
-// table.go is the table, to be read line by line against RULES.md §3; lifecycle.go and cases.go
+// table.go is the table, to be read line by line against RULES.md §3.2 and §3.3; lifecycle.go and cases.go
 // carry it out.
 package lifecycle
 
@@ -38,13 +38,13 @@ const (
 type Event func(ctx context.Context, tx pgx.Tx, orderID int64) error
 
 // Row is one line of the lifecycle: an action from a status, who may take it, where the order goes
-// and the row of RULES.md §3 it applies. Every row notifies the order's client and courier.
+// and the row of RULES.md §3.2 it applies. Every row notifies the order's client and courier.
 type Row struct {
 	Action   Action
 	From, To orders.Status
 	// Who may take it: the permission the route checks; "" is the system.
 	Who   rbac.Perm
-	Rule  string // RULES.md §3, in its words
+	Rule  string // RULES.md §3.2, in its words
 	Money Event  // nil: no money moves
 }
 
@@ -135,7 +135,7 @@ type Outcome struct {
 	Money func(ctx context.Context, tx pgx.Tx, orderID, grams int64, ref string) error
 }
 
-// Outcomes of a case, RULES.md §3 row by row. "Resumed" (nothing owed, the order goes back where it
+// Outcomes of a case, RULES.md §3.2 row by row (§3.3: one row per decision). "Resumed" (nothing owed, the order goes back where it
 // was) ends a case opened by mistake or a complaint not upheld.
 var Outcomes = []Outcome{
 	{"delivered_late", deal, nil, delivered, "delivered (late): as a delivery", ev(settle.Deliver)},

@@ -99,7 +99,7 @@ type Input struct {
 	DeclaredValue    int64 // minor units
 	ExpectedAt       time.Time
 	Comment          string
-	// NoPromo: the courier's deposit may not be promo credit (RULES.md §3), the client's choice.
+	// NoPromo: the courier's deposit may not be promo credit (RULES.md §3.1), the client's choice.
 	NoPromo bool
 }
 

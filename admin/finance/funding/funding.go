@@ -1,4 +1,4 @@
-// Package funding is finance's manual funding desk (RULES.md §3): a top-up recorded by hand
+// Package funding is finance's manual funding desk (RULES.md §3.1, §3.2): a top-up recorded by hand
 // (gateway clearing → the user's available money, for a payment the gateway did not report) and
 // promo credit granted to a courier (promo expense → the courier's promo). Every request gives its
 // reason; above the threshold a second officer approves it (maker–checker); both are audited.

@@ -17,7 +17,7 @@ import (
 var keyInput = regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
 
 // Defect 12: no staff function granted promo credit or recorded a manual top-up. Finance now
-// funds every user account kind of the rule book through the portal: a client's and a courier's
+// funds every user account kind of RULES.md §3.1 through the portal: a client's and a courier's
 // available money (top-up) and a courier's promo credit, with a reason, maker–checker above the
 // threshold, audited.
 func TestFundingPage(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package ledger is Postdesk's double-entry ledger (RULES.md §3): every movement of money is a
+// Package ledger is Postdesk's double-entry ledger (RULES.md §3.1): every movement of money is a
 // transfer whose entries sum to zero, posted once under an idempotency key and never changed.
 //
 // Writes take the caller's pgx.Tx, so a transfer commits together with the business change it pays

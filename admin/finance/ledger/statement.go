@@ -9,7 +9,7 @@ import (
 	"github.com/postdesk/postdesk/admin/db"
 )
 
-// UserStatement is a user's money over a period: the "reconciliation act" of RULES.md §3.
+// UserStatement is a user's money over a period: the "reconciliation act" of RULES.md §3.5.
 //
 // The user's money is available + held + deposit. Promo credit is left out: it is the platform's
 // gift and never paid out. Moves among the user's own accounts (a hold placed or released) net to

@@ -1,4 +1,4 @@
-// Package payouts is the payout desk (RULES.md §3): finance enters a user's request to be paid
+// Package payouts is the payout desk (RULES.md §3.4): finance enters a user's request to be paid
 // out to their card, a second officer approves large ones (maker–checker), and a River job pays
 // each approved payout through the gateway exactly once (execute.go).
 //

@@ -1,5 +1,5 @@
 // Package recon reconciles the payment gateway's statements with the ledger's gateway-clearing
-// entries (RULES.md §3), period by period: load a statement (from the gateway's API or its
+// entries (RULES.md §3.5), period by period: load a statement (from the gateway's API or its
 // CSV/XLSX export), match it, let people resolve each exception, export the results, and close the
 // period, after which it is read-only and keeps its closing balances.
 package recon

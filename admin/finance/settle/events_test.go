@@ -14,7 +14,7 @@ import (
 	"github.com/postdesk/postdesk/admin/finance/settle"
 )
 
-// The money table of RULES.md §3, row by row. Every case starts from the same parties: a client
+// The money table of RULES.md §3.2, row by row. Every case starts from the same parties: a client
 // with 100.00, a courier with 300.00, an order of cost C = 50.00 and declared value V = 200.00 at
 // the default commission of 10 % (5.00); a penalty is 20 % of C (10.00).
 const (

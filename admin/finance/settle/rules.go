@@ -1,4 +1,4 @@
-// Package settle applies RULES.md §3's order money rules: one function per event of the money
+// Package settle applies RULES.md §3.2's order money rules: one function per event of the money
 // table, each called inside the transaction that changes the order's status, moving money only
 // through admin/finance/ledger. rules.go is the arithmetic; settle.go loads an order's money state;
 // events.go holds the events.

@@ -1,4 +1,4 @@
-// Package model is a reference model of RULES.md §3 — the money of orders, moderation outcomes,
+// Package model is a reference model of RULES.md §3.2 and §3.3 — the money of orders, moderation outcomes,
 // weight disputes and complaint decisions — written from the rule book alone, as plain Go maps of
 // balances. It shares no code with admin/lifecycle or admin/finance/settle (a test checks it does
 // not import them): the model-based test in admin/lifecycle runs the portal and this model side by
