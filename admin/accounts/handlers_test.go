@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/testfactory"
 )
 
 // A support lead blocks a courier's payouts for a week from the account page; the page then shows
@@ -71,10 +72,8 @@ func TestAccountPageSections(t *testing.T) {
 	t.Parallel()
 	env := admintest.New(t)
 	ctx := context.Background()
-	var id int64
-	var number string
-	err := env.Pool.QueryRow(ctx, `SELECT complainant_account_id, number FROM complaints WHERE complainant_account_id IS NOT NULL ORDER BY id LIMIT 1`).Scan(&id, &number)
-	require.NoError(t, err, "admintest.New loads the demo data, whose complaints name their complainants' accounts")
+	id := testfactory.Account(ctx, t, env.Pool, testfactory.AccountOpts{Kind: "client"})
+	_, number := testfactory.Complaint(ctx, t, env.Pool, testfactory.ComplaintOpts{Complainant: id})
 	lead := env.Login("lead@demo.postdesk")
 	r := lead.Get(fmt.Sprintf("/accounts/%d", id))
 	require.Equal(t, http.StatusOK, r.Status)
