@@ -61,19 +61,8 @@ func (f *fixture) promo(t testing.TB, courier ledger.UserID, amount ledger.Minor
 // order enters an order of cost C and declared value V between the two parties, expected at exp.
 func (f *fixture) order(t testing.TB, client, courier ledger.UserID, cost, declared ledger.Minor, exp time.Time) int64 {
 	t.Helper()
-	var id int64
-	var cour any
-	if courier != 0 {
-		cour = int64(courier)
-	}
-	var expAt any
-	if !exp.IsZero() {
-		expAt = exp
-	}
-	require.NoError(t, f.pool.QueryRow(f.ctx, `INSERT INTO orders (client_id, courier_id, sender_name, sender_phone, sender_address,
-			recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost, expected_at)
-		VALUES ($1, $2, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книга', 1500, $3, $4, $5) RETURNING id`,
-		int64(client), cour, int64(declared), int64(cost), expAt).Scan(&id))
+	id, _ := testfactory.Order(f.ctx, t, f.pool, testfactory.OrderOpts{Client: int64(client), Courier: int64(courier),
+		Cost: int64(cost), Declared: int64(declared), ExpectedAt: exp})
 	return id
 }
 
