@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/db/dbtest"
+	"github.com/postdesk/postdesk/admin/testfactory"
 	"github.com/postdesk/postdesk/admin/webhooks"
 )
 
@@ -248,11 +249,7 @@ func TestPayoutStatesAreDelivered(t *testing.T) {
 		($1, 'https://a.example.com/', '{payout.status_changed}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
 		($2, 'https://b.example.com/', '{order.status_changed}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')`, client, other)
 	require.NoError(t, err)
-	var staff, payout int64
-	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO staff (email, name, password_hash) VALUES ('f@example.com', 'F', 'x') RETURNING id`).Scan(&staff))
-	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO payouts (account_id, amount, currency, card_token, card_last4, card_holder, account_holder,
-		holder_match, state, needs_approval, requested_by) VALUES ($1, 15000, 'UAH', 'tok', '4242', 'SHOP A', 'Shop A', true, 'approved', false, $2) RETURNING id`,
-		client, staff).Scan(&payout))
+	payout := testfactory.Payout(ctx, t, pool, testfactory.PayoutOpts{Account: client, Amount: 15000, State: "approved"})
 	for _, s := range []string{"sending", "sending", "paid"} {
 		_, err := pool.Exec(ctx, `UPDATE payouts SET state = $2, updated_at = now() WHERE id = $1`, payout, s)
 		require.NoError(t, err)
