@@ -89,7 +89,7 @@ func (e *Env) RunExport(ctx context.Context, a ExportArgs) error {
 	}
 	xcols := make([]xlsx.Column, len(cols))
 	for i, k := range cols {
-		xcols[i] = xlsx.Column{Title: i18n.In(a.Lang, "orders.col."+k), Kind: Kind(k)}
+		xcols[i] = xlsx.Column{Title: ExportTitle(a.Lang, k), Kind: Kind(k)}
 	}
 	statusLabel := map[Status]string{}
 	for _, s := range Statuses {

@@ -109,7 +109,7 @@ func (h *Handlers) importView(c *fiber.Ctx, f files.File) ordersv.ImportResult {
 	p.Links = nil
 	res := DecodeImportResult(f.Result)
 	v := ordersv.ImportResult{Progress: p, Done: f.State == files.Done || f.State == files.Failed,
-		Created: res.Created, Skipped: res.Skipped, Bad: res.Bad, WholeFile: res.WholeFile, More: res.More}
+		Created: res.Created, Skipped: res.Skipped, Bad: res.Bad, WholeFile: res.WholeFile, More: res.More, Examples: res.Examples}
 	if res.Refused != "" {
 		v.Refused = web.T(c, res.Refused)
 		if res.Detail != "" && res.Refused == "orders.import_wrong_header" {

@@ -130,30 +130,72 @@ func TestImportFromTemplate(t *testing.T) {
 	require.Equal(t, int64(7500), cost)
 	require.Equal(t, int64(150050), declared)
 
-	// The failed rows come back as a workbook with the row number and reason, ready to fix.
-	m := regexp.MustCompile(`href="(/files/\d+)" download>Download the failed rows`).FindStringSubmatch(page)
-	require.NotNil(t, m, page)
-	r = agent.Get(m[1])
+	// The failed rows come back as the template (its columns unchanged) plus an error column at
+	// the end saying the row and the reason.
+	failedURL := regexp.MustCompile(`href="(/files/\d+)" download>Download the failed rows`).FindStringSubmatch(page)
+	require.NotNil(t, failedURL, page)
+	r = agent.Get(failedURL[1])
 	require.Equal(t, http.StatusOK, r.Status)
-	ff, err := excelize.OpenReader(bytes.NewReader([]byte(r.Body)))
+	failedFile := []byte(r.Body)
+	ff, err := excelize.OpenReader(bytes.NewReader(failedFile))
 	require.NoError(t, err)
-	failed, _ := ff.GetRows(ff.GetSheetName(0))
+	sheet := ff.GetSheetName(0)
+	failed, _ := ff.GetRows(sheet)
 	require.Len(t, failed, 6)
-	require.Equal(t, []string{"Row", "Reason", "External reference"}, failed[0][:3])
-	require.Equal(t, "3", failed[1][0])
-	require.Contains(t, failed[1][1], "Recipient's phone: Not a phone number")
-	require.Equal(t, "R-2", failed[1][2])
+	require.Equal(t, append(append([]string(nil), header[0]...), "Error (ignored on import)"), failed[0])
+	require.Equal(t, "R-2", failed[1][0])
+	require.Contains(t, failed[1][14], "Row 3: Recipient's phone: Not a phone number")
+	// Real numbers and dates, not the serial numbers the reader saw.
+	for _, cell := range []string{"K2", "L2", "M2"} {
+		raw, err := ff.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+		require.NoError(t, err)
+		_, perr := strconv.ParseFloat(raw, 64)
+		require.NoError(t, perr, "%s is a number cell: %q", cell, raw)
+		shown, _ := ff.GetCellValue(sheet, cell)
+		require.NotEqual(t, raw, shown, "%s has a number format", cell)
+	}
+	shownWeight, _ := ff.GetCellValue(sheet, "K2")
+	require.Equal(t, "1.200", shownWeight)
+	due, err := ff.GetCellValue(sheet, "M2", excelize.Options{RawCellValue: true})
+	require.NoError(t, err)
+	dueSerial, _ := strconv.ParseFloat(due, 64)
+	dueTime, err := excelize.ExcelDateToTime(dueSerial, false)
+	require.NoError(t, err)
+	// fill wrote next's wall clock, which the import read as the platform's: the same comes back.
+	require.Equal(t, next.Round(time.Minute).Format("2006-01-02 15:04"), dueTime.Round(time.Minute).Format("2006-01-02 15:04"))
+
+	// Fixed where the errors say, the failed-rows workbook imports as it is (error column and all).
+	for _, fix := range [][2]string{{"H2", "+380671112233"}, {"B3", strconv.FormatInt(client, 10)}, {"B4", strconv.FormatInt(client, 10)},
+		{"G4", "Петро Іваненко"}, {"K4", "2.5"}, {"B6", strconv.FormatInt(client, 10)}} {
+		if fix[0][0] == 'B' {
+			n, _ := strconv.ParseInt(fix[1], 10, 64)
+			require.NoError(t, ff.SetCellInt(sheet, fix[0], n))
+			continue
+		}
+		require.NoError(t, ff.SetCellStr(sheet, fix[0], fix[1]))
+	}
+	var fixed bytes.Buffer
+	require.NoError(t, ff.Write(&fixed))
+	page = runImport(t, env, agent, fixed.Bytes(), "keep")
+	require.Contains(t, page, "Created: 4. Already imported, skipped: 1. Rows with errors: 0.", page)
+	require.Equal(t, before+7, countOrders(t, env))
+	var grams int
+	var gotDue, firstDue time.Time
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT weight_grams, expected_at FROM orders WHERE external_ref = 'R-5'`).Scan(&grams, &gotDue))
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT expected_at FROM orders WHERE external_ref = 'R-1'`).Scan(&firstDue))
+	require.Equal(t, 2500, grams)
+	require.Equal(t, firstDue.UTC(), gotDue.UTC(), "the date came back as the date")
 
 	// The same file again creates nothing: every good row is already there.
 	page = runImport(t, env, agent, file, "keep")
 	require.Contains(t, page, "Created: 0. Already imported, skipped: 3. Rows with errors: 5.")
-	require.Equal(t, before+3, countOrders(t, env))
+	require.Equal(t, before+7, countOrders(t, env))
 
 	// Refuse the whole file: bad rows mean nothing is imported, even new good ones.
 	rows[0] = good("R-100")
 	page = runImport(t, env, agent, fill(t, tpl, rows), "all")
 	require.Contains(t, page, "Nothing was imported")
-	require.Equal(t, before+3, countOrders(t, env))
+	require.Equal(t, before+7, countOrders(t, env))
 }
 
 func TestImportRefusesMalformedFiles(t *testing.T) {

@@ -19,7 +19,6 @@ import (
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/i18n"
-	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/views/filesv"
 )
 
@@ -33,7 +32,7 @@ var ImportColumns = []struct {
 	{"external_ref", xlsx.Text, true}, {"client_id", xlsx.Int, true}, {"courier_id", xlsx.Int, false},
 	{"sender_name", xlsx.Text, true}, {"sender_phone", xlsx.Text, true}, {"sender_address", xlsx.Text, true},
 	{"recipient_name", xlsx.Text, true}, {"recipient_phone", xlsx.Text, true}, {"recipient_address", xlsx.Text, true},
-	{"item", xlsx.Text, true}, {"weight", xlsx.Text, true}, {"declared_value", xlsx.Money, true},
+	{"item", xlsx.Text, true}, {"weight", xlsx.Milli, true}, {"declared_value", xlsx.Money, true},
 	{"expected_at", xlsx.DateTime, false}, {"comment", xlsx.Text, false},
 }
 
@@ -46,14 +45,24 @@ func ImportHeader(lang string) []string {
 	return h
 }
 
-// WriteTemplate writes the import template in lang: the headers, an example row, and a help
-// sheet describing each column.
+// ExampleRef begins the external reference of the template's example row. A row whose reference
+// begins with it (in any case) is never imported, so a template uploaded unchanged creates no
+// order for whichever client the example names.
+const ExampleRef = "EXAMPLE"
+
+// IsExample tells whether an external reference marks the template's example row.
+func IsExample(ref string) bool {
+	return len(ref) >= len(ExampleRef) && strings.EqualFold(ref[:len(ExampleRef)], ExampleRef)
+}
+
+// WriteTemplate writes the import template in lang: the headers, an example row (marked by
+// ExampleRef), and a help sheet describing each column.
 func WriteTemplate(w io.Writer, lang string, now time.Time) error {
 	example := map[string]any{
-		"external_ref": "SHOP-2026-000123", "client_id": int64(1), "courier_id": nil,
+		"external_ref": ExampleRef + "-SHOP-2026-000123", "client_id": int64(1), "courier_id": nil,
 		"sender_name": "Олена Коваленко", "sender_phone": "+380501234567", "sender_address": "Київ, вул. Хрещатик, 22",
 		"recipient_name": "Әлия Нұрланқызы", "recipient_phone": "+77011234567", "recipient_address": "Алматы, пр. Абая, 10, кв. 5",
-		"item": "Книги", "weight": "1.25", "declared_value": int64(150000), "expected_at": now.AddDate(0, 0, 3).Truncate(time.Hour),
+		"item": "Книги", "weight": int64(1250), "declared_value": int64(150000), "expected_at": now.AddDate(0, 0, 3).Truncate(time.Hour),
 		"comment": "",
 	}
 	cols := make([]xlsx.TemplateColumn, len(ImportColumns))
@@ -90,6 +99,7 @@ type ImportResult struct {
 	Created   int           `json:"created"`
 	Skipped   int           `json:"skipped"` // already imported (same external reference)
 	Bad       int           `json:"bad"`
+	Examples  int           `json:"examples,omitempty"` // the template's example rows, never imported
 	WholeFile bool          `json:"whole_file"`
 	Refused   string        `json:"refused,omitempty"` // the whole file was refused: why (translation key)
 	Detail    string        `json:"detail,omitempty"`  // e.g. the header cell that differs
@@ -104,7 +114,7 @@ const maxListedErrors = 500
 
 type badRow struct {
 	row     int
-	cells   []string
+	vals    []any // one per ImportColumns, typed as the template's column (AsText when unreadable)
 	reasons []string
 }
 
@@ -154,8 +164,18 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 	tick := e.Files.NewTicker(a.FileID, 500*time.Millisecond)
 	for r.Next() {
 		n, cells := r.Row()
+		if len(cells) > len(ImportColumns) {
+			cells = cells[:len(ImportColumns)] // the failed-rows workbook's error column
+		}
+		if blankRow(cells, r.Formula) {
+			continue // only the error column was left
+		}
+		in, fe := parseImportRow(cells, r.Formula, e.zone())
+		if IsExample(in.ExternalRef) && fe["external_ref"] == "" {
+			res.Examples++
+			continue
+		}
 		res.Rows++
-		in, fe := parseImportRow(cells, e.zone())
 		in.Normalize()
 		for k, v := range in.Validate(now) {
 			if _, ok := fe[k]; !ok {
@@ -177,7 +197,7 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 		}
 		p := parsedRow{row: n, in: in}
 		if len(fe) > 0 {
-			p.fe, p.cells = fe, append([]string(nil), cells...)
+			p.fe, p.vals = fe, failedValues(cells, r.Formula, e.zone())
 		}
 		rows = append(rows, p)
 		if err := tick.Tick(ctx, int64(res.Rows), int64(res.Rows)+1000, "orders.import_checking"); err != nil {
@@ -186,6 +206,9 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 	}
 	if err := r.Err(); err != nil {
 		return refuse("orders.import_unreadable", err.Error())
+	}
+	if res.Rows == 0 && res.Examples > 0 {
+		return refuse("orders.import_only_example", "")
 	}
 	if res.Rows == 0 {
 		return refuse("orders.import_empty", "")
@@ -207,10 +230,10 @@ func (e *Env) RunImport(ctx context.Context, a ImportArgs) error {
 			good = append(good, p)
 			continue
 		}
-		if p.cells == nil {
-			p.cells = rowCells(p.in)
+		if p.vals == nil {
+			p.vals = inputValues(p.in)
 		}
-		bad = append(bad, badRow{row: p.row, cells: p.cells, reasons: reasonsOf(p.fe)})
+		bad = append(bad, badRow{row: p.row, vals: p.vals, reasons: reasonsOf(p.fe)})
 		addErrors(res, p.row, p.fe, tariff.MaxGrams())
 	}
 	clear(rows[len(good):])
@@ -277,9 +300,13 @@ func openError(err error) string {
 }
 
 // checkImportHeader accepts the template's header in any of the portal's languages (a file made
-// from the Russian template imports for a Ukrainian-speaking colleague); the message names the
-// first cell that differs from the user's language.
+// from the Russian template imports for a Ukrainian-speaking colleague), followed or not by the
+// failed-rows workbook's error column; the message names the first cell that differs from the
+// user's language.
 func checkImportHeader(got []string, lang string) (string, string) {
+	if n := len(ImportColumns); len(got) > n && isErrorColumn(got[n]) && blank(got[n+1:]) {
+		got = got[:n]
+	}
 	for _, l := range i18n.Langs {
 		if equalHeader(got, ImportHeader(l)) {
 			return "", ""
@@ -299,6 +326,35 @@ func checkImportHeader(got []string, lang string) (string, string) {
 		}
 	}
 	return "orders.import_wrong_header", ""
+}
+
+// isErrorColumn tells whether a header cell is the failed-rows workbook's error column.
+func isErrorColumn(h string) bool {
+	for _, l := range i18n.Langs {
+		if strings.EqualFold(strings.TrimSpace(h), i18n.In(l, "orders.import_error_col")) {
+			return true
+		}
+	}
+	return false
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// blankRow tells whether a row's template cells are all empty (no value, no formula).
+func blankRow(cells []string, formula func(int) bool) bool {
+	for i := range cells {
+		if formula(i) {
+			return false
+		}
+	}
+	return blank(cells)
 }
 
 func equalHeader(got, want []string) bool {
@@ -325,12 +381,17 @@ func columnLetter(i int) string {
 	return s
 }
 
-// parseImportRow reads one row's cells (raw values: numbers unformatted, dates as serials).
-func parseImportRow(cells []string, loc *time.Location) (Input, FieldErrors) {
+// parseImportRow reads one row's cells (raw values: numbers unformatted, dates as serials). A
+// formula cell is refused, whatever its cached result: the user is asked to type the value.
+func parseImportRow(cells []string, formula func(int) bool, loc *time.Location) (Input, FieldErrors) {
 	fe := FieldErrors{}
 	get := func(key string) string {
 		for i, c := range ImportColumns {
 			if c.Key == key && i < len(cells) {
+				if formula(i) {
+					fe[key] = "orders.import_formula"
+					return ""
+				}
 				return strings.TrimSpace(cells[i])
 			}
 		}
@@ -355,7 +416,7 @@ func parseImportRow(cells []string, loc *time.Location) (Input, FieldErrors) {
 	if s := get("weight"); s != "" {
 		g, err := ParseKg(s)
 		if err != nil {
-			fe["weight"] = "orders.bad_number"
+			fe["weight"] = kgMessage(err)
 		}
 		in.WeightGrams = g
 	}
@@ -365,7 +426,7 @@ func parseImportRow(cells []string, loc *time.Location) (Input, FieldErrors) {
 			fe["declared_value"] = apperr.MessageOf(err) // says what to type
 		}
 		in.DeclaredValue = v
-	} else {
+	} else if fe["declared_value"] == "" {
 		fe["declared_value"] = "orders.required"
 	}
 	if s := get("expected_at"); s != "" {
@@ -413,11 +474,11 @@ func addErrors(res *ImportResult, row int, fe FieldErrors, maxGrams int64) {
 
 // parsedRow is one data row as read: its input and, when wrong, its errors and cells as typed.
 type parsedRow struct {
-	row   int
-	in    Input
-	cost  int64
-	fe    FieldErrors
-	cells []string
+	row  int
+	in   Input
+	cost int64
+	fe   FieldErrors
+	vals []any // a bad row's cells, typed for the failed-rows workbook
 }
 
 // checkImportParties adds an error to every row whose client or courier is missing, of the wrong
@@ -493,19 +554,57 @@ func (e *Env) checkImportParties(ctx context.Context, rows []parsedRow) error {
 	return nil
 }
 
-// rowCells rebuilds a row's cells for the failed-rows file from its parsed input.
-func rowCells(in Input) []string {
-	courier := ""
+// inputValues rebuilds a row for the failed-rows file from its parsed input, typed as the
+// template's columns.
+func inputValues(in Input) []any {
+	var courier, expected any
 	if in.CourierID > 0 {
-		courier = strconv.FormatInt(in.CourierID, 10)
+		courier = in.CourierID
 	}
-	expected := ""
 	if !in.ExpectedAt.IsZero() {
-		expected = in.ExpectedAt.Format(time.RFC3339)
+		expected = in.ExpectedAt
 	}
-	return []string{in.ExternalRef, strconv.FormatInt(in.ClientID, 10), courier, in.SenderName, in.SenderPhone, in.SenderAddress,
-		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, FormatKg(in.WeightGrams),
-		money.Plain(in.DeclaredValue), expected, in.Comment}
+	return []any{in.ExternalRef, in.ClientID, courier, in.SenderName, in.SenderPhone, in.SenderAddress,
+		in.RecipientName, in.RecipientPhone, in.RecipientAddress, in.Item, in.WeightGrams,
+		in.DeclaredValue, expected, in.Comment}
+}
+
+// failedValues types a bad row's cells as the template's columns, so the failed-rows workbook
+// has real numbers and dates where they could be read and the cell as typed where not (a formula
+// comes back as its result, as text, with the error asking for the value).
+func failedValues(cells []string, formula func(int) bool, loc *time.Location) []any {
+	out := make([]any, len(ImportColumns))
+	for i, c := range ImportColumns {
+		if i >= len(cells) || strings.TrimSpace(cells[i]) == "" {
+			continue
+		}
+		raw := strings.TrimSpace(cells[i])
+		out[i] = xlsx.AsText(raw)
+		if formula(i) {
+			continue
+		}
+		switch c.Kind {
+		case xlsx.Text:
+			out[i] = cells[i]
+		case xlsx.Int:
+			if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
+				out[i] = n
+			}
+		case xlsx.Milli:
+			if g, err := ParseKg(raw); err == nil {
+				out[i] = g
+			}
+		case xlsx.Money:
+			if v, err := xlsx.ParseMinor(raw); err == nil {
+				out[i] = v
+			}
+		case xlsx.DateTime, xlsx.Date:
+			if t, err := xlsx.ParseTime(raw, loc); err == nil {
+				out[i] = t
+			}
+		}
+	}
+	return out
 }
 
 // insertImported writes the good rows in one transaction: COPY into a temporary table, then one
@@ -569,8 +668,10 @@ func (e *Env) insertImported(ctx context.Context, good []parsedRow, fileID int64
 	return created, err
 }
 
-// writeFailedRows saves the bad rows, as they were, with a reason column, for the user to fix and
-// import again.
+// writeFailedRows saves the bad rows as the template: its sheet, its columns in their order,
+// kinds and formats (numbers, real dates), and one more column at the end saying what is wrong
+// (with the row's number in the uploaded file). The importer ignores that column, so the file
+// imports again once fixed.
 func (e *Env) writeFailedRows(ctx context.Context, a ImportArgs, up files.File, header []string, bad []badRow) (int64, error) {
 	parent, err := e.Files.Get(ctx, a.FileID)
 	if err != nil {
@@ -582,28 +683,24 @@ func (e *Env) writeFailedRows(ctx context.Context, a ImportArgs, up files.File, 
 		if err != nil {
 			return err
 		}
-		cols := []xlsx.Column{{Title: i18n.In(a.Lang, "orders.import_row")}, {Title: i18n.In(a.Lang, "orders.import_reason"), Width: 50}}
-		for _, h := range ImportHeader(a.Lang) {
-			cols = append(cols, xlsx.Column{Title: h})
+		var cols []xlsx.Column
+		for i, h := range ImportHeader(a.Lang) {
+			cols = append(cols, xlsx.Column{Title: h, Kind: ImportColumns[i].Kind})
 		}
+		cols = append(cols, xlsx.Column{Title: i18n.In(a.Lang, "orders.import_error_col"), Width: 60})
 		if err := xw.SetColumns(cols); err != nil {
 			return err
 		}
 		vals := make([]any, len(cols))
+		n := len(ImportColumns)
 		for _, b := range bad {
-			vals[0] = strconv.Itoa(b.row)
+			copy(vals, b.vals)
 			var reasons []string
 			for _, r := range b.reasons {
 				field, key, _ := strings.Cut(r, ": ")
 				reasons = append(reasons, i18n.In(a.Lang, "orders.import_col."+field)+": "+i18n.In(a.Lang, key, "Max", FormatKg(70000)))
 			}
-			vals[1] = strings.Join(reasons, "; ")
-			for i := range ImportColumns {
-				vals[2+i] = ""
-				if i < len(b.cells) {
-					vals[2+i] = b.cells[i]
-				}
-			}
+			vals[n] = i18n.In(a.Lang, "orders.import_row") + " " + strconv.Itoa(b.row) + ": " + strings.Join(reasons, "; ")
 			if err := xw.WriteRow(ctx, vals...); err != nil {
 				return err
 			}

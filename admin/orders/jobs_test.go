@@ -72,7 +72,7 @@ func TestExportExcel(t *testing.T) {
 	rows, err := f.GetRows(sheet)
 	require.NoError(t, err)
 	require.Len(t, rows, want+1)
-	require.Equal(t, []string{"Order", "Created", "Recipient's phone", "Sender", "Item", "Weight", "Delivery cost", "Comment", "Status"}, rows[0])
+	require.Equal(t, []string{"Order", "Created", "Recipient's phone", "Sender", "Item", "Weight, kg", "Delivery cost", "Comment", "Status"}, rows[0])
 	for _, row := range rows[1:] {
 		require.Regexp(t, `^PD\d{8}$`, row[0])
 		require.Regexp(t, `^\+\d+ •`, row[2], "phones stay masked for the agent")

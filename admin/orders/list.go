@@ -208,6 +208,11 @@ func (h *Handlers) cell(c *fiber.Ctx, o *Order, key string) ordersv.Cell {
 		return ordersv.Cell{Text: o.CourierName, Href: "/accounts/" + strconv.FormatInt(o.CourierID, 10)}
 	case "weight":
 		return ordersv.Cell{Text: FormatKg(o.WeightGrams) + " " + web.T(c, "orders.kg"), Num: true}
+	case "client_id", "courier_id":
+		if id, ok := Value(o, key).(int64); ok {
+			return ordersv.Cell{Text: strconv.FormatInt(id, 10), Num: true, Mono: true}
+		}
+		return ordersv.Cell{}
 	case "declared_value", "cost":
 		return ordersv.Cell{Text: money.Show(web.Ctx(c), Value(o, key).(int64), h.Currency), Num: true}
 	case "sender_phone", "recipient_phone":

@@ -102,7 +102,7 @@ func (h *Handlers) parseForm(get func(string, ...string) string) (Input, FieldEr
 	if s := strings.TrimSpace(get("weight")); s != "" {
 		g, err := ParseKg(s)
 		if err != nil {
-			fe["weight"] = "orders.bad_number"
+			fe["weight"] = kgMessage(err)
 		}
 		in.WeightGrams = g
 	}
@@ -130,11 +130,24 @@ func ParseKg(s string) (int64, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", ".")
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > 1e6 {
-		return 0, errors.New("not a weight")
+		return 0, errNotKg
 	}
 	g := math.Round(f * 1000)
 	if math.Abs(f*1000-g) > 1e-6 {
-		return 0, errors.New("more than grams")
+		return 0, ErrKgDecimals
 	}
 	return int64(g), nil
+}
+
+// ErrKgDecimals is ParseKg's refusal of a weight finer than a gram ("1.2345").
+var ErrKgDecimals = errors.New("more than three decimals")
+
+var errNotKg = errors.New("not a weight")
+
+// kgMessage says what is wrong with a weight ParseKg refused.
+func kgMessage(err error) string {
+	if errors.Is(err, ErrKgDecimals) {
+		return "orders.weight_decimals"
+	}
+	return "orders.bad_number"
 }

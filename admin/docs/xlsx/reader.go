@@ -279,7 +279,8 @@ func (r *Reader) Next() bool {
 			return false
 		}
 		r.num = num
-		if !blank(cells) {
+		// A formula without a cached result (as excelize writes them) reads blank but is not.
+		if !blank(cells) || r.sheet.formulas != nil {
 			r.cells = cells
 			return true
 		}
@@ -300,6 +301,15 @@ func blank(cells []string) bool {
 // cells, exactly one per header column. Cells hold raw values: numbers unformatted ("1234.5"),
 // dates as Excel serial numbers (see ParseTime), booleans as "1" and "0".
 func (r *Reader) Row() (int, []string) { return r.num, r.cells }
+
+// Formula tells whether the current row's cell i (0-based, as in Row) is a formula. Row gives a
+// formula's cached result, which an import should not take for what the user typed: a
+// =HYPERLINK(…, "x") reads as "x", =1+1 as 2, and the cache is whatever the last program to save
+// the file computed.
+func (r *Reader) Formula(i int) bool {
+	f := r.sheet.formulas
+	return i >= 0 && i < len(f) && f[i]
+}
 
 // Err is the error that stopped Next, if any.
 func (r *Reader) Err() error { return r.err }

@@ -232,6 +232,8 @@ type sheetReader struct {
 	sst     []string
 	lastRow int
 	text    []byte // the current cell's <v> or inline <t> text
+	// formulas marks the cells of the row last returned that hold a formula (nil when none do).
+	formulas []bool
 }
 
 func newSheetReader(r io.Reader, sst []string) *sheetReader {
@@ -248,6 +250,7 @@ func (s *sheetReader) next(width int) (int, []string, error) {
 		inRow          bool
 		inV, inT, inIS bool
 		inPhon         bool
+		inF            bool // the current cell has an <f> (a formula, its own or shared)
 	)
 	for {
 		tok, err := s.dec.RawToken()
@@ -269,6 +272,7 @@ func (s *sheetReader) next(width int) (int, []string, error) {
 					}
 				}
 				cells = make([]string, width)
+				s.formulas = nil
 			case "c":
 				col++
 				if ref := attr(t, "r"); ref != "" {
@@ -276,7 +280,9 @@ func (s *sheetReader) next(width int) (int, []string, error) {
 						return 0, nil, fmt.Errorf("bad cell reference %q", ref)
 					}
 				}
-				typ, s.text = attr(t, "t"), s.text[:0]
+				typ, s.text, inF = attr(t, "t"), s.text[:0], false
+			case "f":
+				inF = true
 			case "v":
 				inV = true
 			case "is":
@@ -305,6 +311,12 @@ func (s *sheetReader) next(width int) (int, []string, error) {
 					return 0, nil, fmt.Errorf("cell %s%d: %w", columnName(col), row, err)
 				}
 				cells[col-1] = v
+				if inF {
+					if s.formulas == nil {
+						s.formulas = make([]bool, width)
+					}
+					s.formulas[col-1] = true
+				}
 			case "row":
 				s.lastRow = row
 				return row, cells, nil

@@ -47,7 +47,8 @@ func (h *HelpLabels) withDefaults() {
 // column. Text columns are formatted as text, so a phone typed as 0501234567 keeps its zero and
 // "+380..." is not taken for a formula.
 //
-// The example row is a data row: the import should expect users to overwrite it.
+// The example row is a data row, shown grey and italic: the caller marks it (a value its import
+// recognises and skips) so that a template uploaded unchanged imports nothing.
 func WriteTemplate(w io.Writer, sheet string, help HelpLabels, cols []TemplateColumn) error {
 	help.withDefaults()
 	f := excelize.NewFile()
@@ -77,7 +78,12 @@ func WriteTemplate(w io.Writer, sheet string, help HelpLabels, cols []TemplateCo
 
 	for i, c := range cols {
 		col, _ := excelize.ColumnNumberToName(i + 1)
-		format, err := f.NewStyle(&excelize.Style{NumFmt: numFmt(c.Kind)})
+		format, err := f.NewStyle(styleOf(c.Kind, nil))
+		if err != nil {
+			return err
+		}
+		// The example row is grey and italic: it shows what to type and is not an order.
+		exampleStyle, err := f.NewStyle(styleOf(c.Kind, &excelize.Font{Italic: true, Color: "808080"}))
 		if err != nil {
 			return err
 		}
@@ -99,7 +105,7 @@ func WriteTemplate(w io.Writer, sheet string, help HelpLabels, cols []TemplateCo
 			f.SetCellValue(sheet, col+"1", c.Header),
 			f.SetCellStyle(sheet, col+"1", col+"1", headerStyle),
 			f.SetCellValue(sheet, col+"2", example),
-			f.SetCellStyle(sheet, col+"2", col+"2", format),
+			f.SetCellStyle(sheet, col+"2", col+"2", exampleStyle),
 		} {
 			if err != nil {
 				return fmt.Errorf("xlsx: template column %q: %w", c.Header, err)
@@ -117,6 +123,16 @@ func WriteTemplate(w io.Writer, sheet string, help HelpLabels, cols []TemplateCo
 	return f.Write(w)
 }
 
+// styleOf is a new style with kind k's number format and font (nil: the default).
+func styleOf(k Kind, font *excelize.Font) *excelize.Style {
+	st := numStyle(k)
+	if st == nil {
+		st = &excelize.Style{}
+	}
+	st.Font = font
+	return st
+}
+
 func writeHelp(f *excelize.File, help HelpLabels, cols []TemplateColumn, bold, wrap int) error {
 	s := help.Sheet
 	if err := f.SetSheetRow(s, "A1", &[]any{help.Column, help.Required, help.Description, help.Example}); err != nil {
@@ -132,7 +148,9 @@ func writeHelp(f *excelize.File, help HelpLabels, cols []TemplateColumn, bold, w
 		if err != nil {
 			return err
 		}
-		format, err := f.NewStyle(&excelize.Style{NumFmt: numFmt(c.Kind), Alignment: &excelize.Alignment{Vertical: "top"}})
+		st := styleOf(c.Kind, nil)
+		st.Alignment = &excelize.Alignment{Vertical: "top"}
+		format, err := f.NewStyle(st)
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,14 @@ const (
 	Date                 // time.Time, the day only
 	DateTime             // time.Time, day and time
 	Bool                 // bool
+	// Milli is any Go integer counting thousandths, shown as a number with three decimals: grams
+	// as kilograms (1250 is the cell 1.250).
+	Milli
 )
+
+// AsText writes its string as a text cell in a column of any kind: a value that could not be
+// read as the column's kind, written back as the user typed it (a failed-rows workbook).
+type AsText string
 
 func (k Kind) String() string {
 	switch k {
@@ -44,6 +51,8 @@ func (k Kind) String() string {
 		return "datetime"
 	case Bool:
 		return "bool"
+	case Milli:
+		return "milli"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -131,8 +140,8 @@ func (w *Writer) SetColumns(cols []Column) error {
 	for i, c := range cols {
 		// Each cell carries its style. Column styles would be neater, but StreamWriter in excelize
 		// v2.10.0 gives every unstyled cell in a row the style of the row's first column.
-		if f := numFmt(c.Kind); f != 0 {
-			style, err := w.file.NewStyle(&excelize.Style{NumFmt: f})
+		if st := numStyle(c.Kind); st != nil {
+			style, err := w.file.NewStyle(st)
 			if err != nil {
 				return w.fail(err)
 			}
@@ -164,6 +173,21 @@ func (w *Writer) SetColumns(cols []Column) error {
 	return nil
 }
 
+// numStyle is the style carrying kind k's number format, nil when the kind needs none.
+func numStyle(k Kind) *excelize.Style {
+	if k == Milli {
+		f := numFmtMilli
+		return &excelize.Style{CustomNumFmt: &f}
+	}
+	if n := numFmt(k); n != 0 {
+		return &excelize.Style{NumFmt: n}
+	}
+	return nil
+}
+
+// numFmtMilli shows three decimals (the reader's locale decides the separator).
+const numFmtMilli = "0.000"
+
 func numFmt(k Kind) int {
 	switch k {
 	case Money:
@@ -184,7 +208,7 @@ func defaultWidth(c Column) float64 {
 	switch c.Kind {
 	case DateTime:
 		w = max(w, 17)
-	case Date, Money:
+	case Date, Money, Milli:
 		w = max(w, 12)
 	}
 	return min(max(w, 8), 60)
@@ -192,8 +216,9 @@ func defaultWidth(c Column) float64 {
 
 // WriteRow writes one row, one value per column, in column order. nil writes an empty cell.
 // Accepted values: Text: string, []byte, fmt.Stringer, or anything else printed with fmt;
-// Int: any integer type; Money: int64 or int (minor units); Date, DateTime: time.Time, zero meaning
-// empty; Bool: bool. Pointers to these are accepted too, nil meaning empty.
+// Int: any integer type; Milli: a signed integer of thousandths; Money: int64 or int (minor units); Date, DateTime: time.Time, zero meaning
+// empty; Bool: bool. Pointers to these are accepted too, nil meaning empty. An AsText value is a
+// text cell in any column.
 func (w *Writer) WriteRow(ctx context.Context, values ...any) error {
 	if w.err != nil {
 		return w.err
@@ -232,6 +257,9 @@ func cellValue(k Kind, v any, loc *time.Location) (any, error) {
 	v = deref(v)
 	if v == nil {
 		return nil, nil
+	}
+	if s, ok := v.(AsText); ok {
+		return string(s), nil
 	}
 	switch k {
 	case Text:
@@ -274,8 +302,28 @@ func cellValue(k Kind, v any, loc *time.Location) (any, error) {
 		if b, ok := v.(bool); ok {
 			return b, nil
 		}
+	case Milli:
+		if n, ok := toInt64(v); ok {
+			return float64(n) / 1000, nil
+		}
 	}
 	return nil, fmt.Errorf("%T is not a %s value", v, k)
+}
+
+func toInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	}
+	return 0, false
 }
 
 // minorToFloat turns minor units into the amount Excel stores (money.Major).
