@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/postdesk/postdesk/admin/apperr"
-	"github.com/postdesk/postdesk/admin/docs/pdf"
+	pdfdoc "github.com/postdesk/postdesk/admin/docs/pdf"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/i18n"
@@ -67,7 +67,14 @@ func WriteAct(w io.Writer, l ActLabels, p Party, st ledger.UserStatement, curren
 	d.CellFormat(33, 6, amount(st.Opening), "1", 1, "R", false, 0, "")
 	for _, ln := range st.Lines {
 		d.CellFormat(widths[0], 6, ln.At.Format("02.01.2006 15:04"), "1", 0, "L", false, 0, "")
-		d.CellFormat(widths[1], 6, pdfdoc.Clean(ln.Reason), "1", 0, "L", false, 0, "")
+		// The reason in words; a long one is set smaller to stay inside its cell.
+		reason := pdfdoc.Clean(ReasonText(l.Lang, ln.Reason))
+		for size := 9.0; size > 6 && d.GetStringWidth(reason) > widths[1]-2; {
+			size -= 0.5
+			d.SetFontSize(size)
+		}
+		d.CellFormat(widths[1], 6, reason, "1", 0, "L", false, 0, "")
+		d.SetFontSize(9)
 		d.CellFormat(widths[2], 6, ln.OrderRef, "1", 0, "L", false, 0, "")
 		d.CellFormat(widths[3], 6, amount(ln.Amount), "1", 0, "R", false, 0, "")
 		d.CellFormat(widths[4], 6, amount(ln.Balance), "1", 1, "R", false, 0, "")

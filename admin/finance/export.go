@@ -18,6 +18,7 @@ import (
 	"github.com/postdesk/postdesk/admin/docs/xlsx"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
+	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/views/financev"
 )
@@ -150,7 +151,8 @@ func (h *Handlers) Statement(c *fiber.Ctx) error {
 		s.Name, s.Opening, s.Closing = p.Name, show(st.Opening), show(st.Closing)
 		s.XLSXURL, s.PDFURL = "/finance/statement.xlsx"+q, "/finance/statement.pdf"+q
 		for _, l := range st.Lines {
-			s.Lines = append(s.Lines, financev.Line{At: l.At, Reason: l.Reason, OrderRef: l.OrderRef, Amount: show(l.Amount), Balance: show(l.Balance)})
+			s.Lines = append(s.Lines, financev.Line{At: l.At, Reason: ReasonText(i18n.Lang(web.Ctx(c)), l.Reason), OrderRef: l.OrderRef,
+				Amount: show(l.Amount), Balance: show(l.Balance)})
 		}
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.statement"), financev.StatementPage(s))
@@ -158,7 +160,7 @@ func (h *Handlers) Statement(c *fiber.Ctx) error {
 
 // StatementXLSX is the statement as a workbook: the opening line, every movement, the closing line.
 func (h *Handlers) StatementXLSX(c *fiber.Ctx) error {
-	p, st, _, _, err := h.statement(c)
+	p, st, _, to, err := h.statement(c)
 	if err != nil {
 		return err
 	}
@@ -177,10 +179,18 @@ func (h *Handlers) StatementXLSX(c *fiber.Ctx) error {
 		{Title: web.T(c, "finance.balance"), Kind: xlsx.Money}}); err != nil {
 		return err
 	}
+	lang := i18n.Lang(ctx)
 	_ = w.WriteRow(ctx, st.From, web.T(c, "finance.opening"), "", nil, int64(st.Opening))
 	for _, l := range st.Lines {
-		_ = w.WriteRow(ctx, l.At, l.Reason, l.OrderRef, int64(l.Amount), int64(l.Balance))
+		_ = w.WriteRow(ctx, l.At, ReasonText(lang, l.Reason), l.OrderRef, int64(l.Amount), int64(l.Balance))
 	}
-	_ = w.WriteRow(ctx, st.To, web.T(c, "finance.closing"), "", nil, int64(st.Closing))
+	// The closing balance stands at the end of the period's last day (st.To is the next day's
+	// midnight, where the statement stops).
+	_ = w.WriteRow(ctx, lastMoment(to), web.T(c, "finance.closing"), "", nil, int64(st.Closing))
 	return w.Close()
+}
+
+// lastMoment is the last second of day (a midnight in the platform's zone).
+func lastMoment(day time.Time) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, day.Location()).Add(-time.Second)
 }
