@@ -52,7 +52,7 @@ func (w *ComplaintsLetterWorker) Work(ctx context.Context, j *river.Job[complain
 
 // addComplaintsDesk registers the complaints desk's workers.
 func addComplaintsDesk(workers *river.Workers, pool *pgxpool.Pool, opts Options) {
-	store := &complaints.Store{Pool: pool, Loc: opts.TZ, Now: opts.Clock}
+	store := &complaints.Store{Pool: pool, Loc: opts.TZ, Now: opts.Clock, Currency: opts.Currency}
 	river.AddWorker(workers, &ComplaintsSLAWorker{Store: store})
 	river.AddWorker(workers, &ComplaintsLetterWorker{Store: store})
 	river.AddWorker(workers, &ComplaintsIntakeWorker{Store: store, Config: opts.Mailbox})

@@ -106,16 +106,31 @@ func (s *Store) LetterPDF(c Complaint, demands []Demand, acts []ActionRow) ([]by
 		line(t("complaints.f.action_at"), when(*c.ActionAt)+", "+c.ActionPlace)
 	}
 	line(t("complaints.f.action_details"), c.ActionDetails)
+	// list writes a heading and its items, one per line (a MultiCell each: pdfdoc.Clean turns a
+	// line break inside one into a space, which ran the items together).
+	list := func(label string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		d.SetFont(pdfdoc.Family, "B", 10)
+		d.MultiCell(0, 5.5, pdfdoc.Clean(label), "", "L", false)
+		d.SetFont(pdfdoc.Family, "", 10)
+		for _, it := range items {
+			d.MultiCell(0, 5.5, pdfdoc.Clean("— "+it), "", "L", false)
+		}
+		d.Ln(1.5)
+	}
 	line(t("complaints.f.grounds"), c.Grounds)
 	var ds []string
 	for _, dm := range demands {
 		if dm.WithdrawnAt != nil {
-			ds = append(ds, "— "+dm.Text+" ("+t("complaints.demand.withdrawn")+")")
+			ds = append(ds, dm.Text+" ("+t("complaints.demand.withdrawn")+")")
 		} else {
-			ds = append(ds, "— "+dm.Text)
+			ds = append(ds, dm.Text)
 		}
 	}
-	line(t("complaints.f.demands"), strings.Join(ds, "\n"))
+	// The letter's own headings: the form's carry hints for whoever fills it in ("one per line").
+	list(t("complaints.letter.demands"), ds)
 	d.Ln(2)
 	d.SetFont(pdfdoc.Family, "B", 12)
 	d.MultiCell(0, 7, pdfdoc.Clean(t("complaints.letter.decision", "Outcome", t("complaints.outcome."+c.Outcome))), "", "L", false)
@@ -126,13 +141,9 @@ func (s *Store) LetterPDF(c Complaint, demands []Demand, acts []ActionRow) ([]by
 	line(t("complaints.f.reasoning"), c.Reasoning)
 	var as []string
 	for _, a := range acts {
-		s := "— " + t("complaints.action."+string(a.Kind))
-		if a.Amount > 0 && (a.Kind == ActRefund || a.Kind == ActCompensation || a.Kind == ActPenalty) {
-			s += ": " + money.Format(a.Amount, "", lang)
-		}
-		as = append(as, s)
+		as = append(as, s.actionText(lang, a))
 	}
-	line(t("complaints.f.actions"), strings.Join(as, "\n"))
+	list(t("complaints.letter.actions"), as)
 	d.Ln(2)
 	d.MultiCell(0, 5.5, pdfdoc.Clean(t("complaints.letter.final")), "", "L", false)
 	var b bytes.Buffer
@@ -140,4 +151,29 @@ func (s *Store) LetterPDF(c Complaint, demands []Demand, acts []ActionRow) ([]by
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// actionText is one measure of the decision as the letter states it: money with its currency,
+// a rating cut with its points, a new balance limit with its amount, blocked functions named.
+func (s *Store) actionText(lang string, a ActionRow) string {
+	t := func(key string, args ...any) string { return i18n.In(lang, key, args...) }
+	currency := s.Currency
+	if currency == "" {
+		currency = "UAH"
+	}
+	switch a.Kind {
+	case ActRefund, ActCompensation, ActPenalty:
+		return t("complaints.letter.action."+string(a.Kind), "Amount", money.Format(a.Amount, currency, lang))
+	case ActRatingCut:
+		return t("complaints.letter.action.rating_cut", "Points", a.Amount)
+	case ActBalanceLimitCut:
+		return t("complaints.letter.action.balance_limit_cut", "Amount", money.Format(a.Amount, currency, lang))
+	case ActBlockFunctions:
+		var fs []string
+		for _, f := range a.Functions {
+			fs = append(fs, t("accounts.function."+f))
+		}
+		return t("complaints.action.block_functions") + ": " + strings.Join(fs, ", ")
+	}
+	return t("complaints.action." + string(a.Kind))
 }

@@ -29,6 +29,8 @@ type Store struct {
 	Loc  *time.Location
 	Jobs enqueue.Inserter // nil: the decision letter is made by calling MakeLetter (tests)
 	Now  func() time.Time
+	// Currency is the platform's, for the amounts in the decision letter ("UAH" when empty).
+	Currency string
 }
 
 func (s *Store) now() time.Time {
