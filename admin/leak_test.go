@@ -399,6 +399,8 @@ func fill(w *leakWorld, files []int64, path string) ([]string, bool) {
 		return ids("/notifications/", "", w.notices), true
 	case "/notifications/caught/:id<int>":
 		return ids("/notifications/caught/", "", w.caught), true
+	case "/notifications/caught/:id<int>/files/:n<int>": // the decision letters the notices carried
+		return ids("/notifications/caught/", "/files/1", w.caught), true
 	case "/moderation/:id<int>":
 		return ids("/moderation/", "", w.cases), true
 	case "/finance/payouts/:id<int>":

@@ -32,6 +32,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "GET", Path: "/notifications", Perm: rbac.NotificationsRead, Handler: h.List},
 		{Method: "GET", Path: "/notifications/caught", Perm: rbac.NotificationsRead, Handler: h.CaughtList},
 		{Method: "GET", Path: "/notifications/caught/:id<int>", Perm: rbac.NotificationsRead, Handler: h.CaughtOne},
+		{Method: "GET", Path: "/notifications/caught/:id<int>/files/:n<int>", Perm: rbac.NotificationsRead, Handler: h.CaughtFile},
 		{Method: "GET", Path: "/notifications/:id<int>", Perm: rbac.NotificationsRead, Handler: h.Show},
 		{Method: "POST", Path: "/notifications/:id<int>/resend", Perm: rbac.NotificationsResend, Handler: h.Resend},
 	}
@@ -193,7 +194,16 @@ func (h *Handlers) caught(c *fiber.Ctx, where string, args ...any) ([]notifyv.Ca
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(list))
 	for i := range list {
+		ids[i] = list[i].ID
+	}
+	attached, err := caughtFiles(web.Ctx(c), h.Pool, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].Files = attached[list[i].ID]
 		for j, r := range list[i].Recipients {
 			list[i].Recipients[j] = MaskAddress(v, Channel(list[i].Channel), r)
 		}
