@@ -79,8 +79,9 @@ type Server struct {
 // Route is one line of the route table (see web.Route).
 type Route = web.Route
 
-// BodyLimit caps a request body; uploads have their own, lower, per-kind limits.
-const BodyLimit = 32 << 20
+// BodyLimit caps a request body unless its route says more (web.Route.BodyLimit: the statement
+// upload); uploads have their own, lower, per-kind limits too.
+const BodyLimit = web.DefaultBodyLimit
 
 // New builds the app and registers every route. A route without a permission is a programming
 // error and stops start-up.
@@ -89,22 +90,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, fmt.Errorf("admin.New: every dependency but River is required (pool, enforcer, config, log, clock, metrics, files)")
 	}
 	s := &Server{deps: d}
-	app := fiber.New(fiber.Config{
-		AppName:               "postdesk",
-		ErrorHandler:          web.ErrorHandler(d.Log),
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          5 * time.Minute, // large exports stream for a while
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		// Requests come straight from browsers in the default set-up; behind a proxy set
-		// POSTDESK_TRUSTED_PROXY so c.IP() is the client's address.
-		ProxyHeader:             d.Config.ProxyHeader,
-		EnableTrustedProxyCheck: d.Config.ProxyHeader != "",
-		TrustedProxies:          d.Config.TrustedProxies,
-	})
-	s.App = app
-
 	sessions := session.New(session.Config{
 		Storage:        pgstorage.New(pgstorage.Config{DB: d.Pool, Table: "sessions", GCInterval: 24 * time.Hour}),
 		Expiration:     auth.SessionTTL,
@@ -117,6 +102,30 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	s.auth = &auth.Service{Now: d.Clock, Loc: d.Config.TZ, Pool: d.Pool, Sessions: sessions, Log: d.Log, DefaultLang: d.Config.Lang, Secret: []byte(d.Config.SessionSecret)}
 	csrf := web.CSRF{Secret: []byte(d.Config.SessionSecret), SessionID: s.auth.SessionID,
 		SameOriginOnly: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/admin/jobs/api/") }}
+	// The route table first: the server's body limit is the largest a route takes.
+	s.routes = s.table()
+	limits := web.NewBodyLimits(s.routes, BodyLimit)
+	app := fiber.New(fiber.Config{
+		AppName:      "postdesk",
+		ErrorHandler: web.ErrorHandler(d.Log),
+		// Bodies stream: handlers run once the headers are in, and a body is read only when asked
+		// for (a multipart form into temporary files). fasthttp then admits any length, so
+		// limits.Middleware enforces each route's limit before anything reads; BodyLimit only
+		// needs to admit the largest.
+		BodyLimit:                    int(limits.Max()),
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 5 * time.Minute, // large exports stream for a while
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		// Requests come straight from browsers in the default set-up; behind a proxy set
+		// POSTDESK_TRUSTED_PROXY so c.IP() is the client's address.
+		ProxyHeader:             d.Config.ProxyHeader,
+		EnableTrustedProxyCheck: d.Config.ProxyHeader != "",
+		TrustedProxies:          d.Config.TrustedProxies,
+	})
+	s.App = app
 
 	app.Use(requestid.New())
 	// Every request's context carries the River client, so a notice written deep in a desk's
@@ -155,10 +164,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		apiHandlers.Complaints = &complaints.Store{Pool: d.Pool, Loc: d.Config.TZ, Jobs: d.River, Now: d.Clock}
 		apiHandlers.Jobs = d.River
 	}
-	app.Use("/api/", web.CleanInput)
+	app.Use("/api/", limits.Middleware, web.CleanInput)
 	api.Mount(app, apiHandlers)
 
 	app.Use(s.auth.Load)
+	app.Use(csrf.Publish)
+	app.Use(limits.Middleware) // before anything reads a body; after Load: refused in the user's language
 	app.Use(csrf.Middleware)
 	app.Use(web.CleanInput) // after Load: the refusal is in the user's language
 	app.Use(s.navigation)
@@ -178,7 +189,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		s.jobsUI = ui
 	}
 
-	s.routes = s.table()
 	for _, r := range s.routes {
 		if r.Perm == "" {
 			return nil, fmt.Errorf("route %s %s has no permission", r.Method, r.Path)
@@ -258,7 +268,7 @@ func (s *Server) table() []Route {
 	routes = append(routes, finance.Routes(&finance.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Currency: d.Config.Currency, DataDir: d.Config.DataDir, Jobs: jobq})...)
 	routes = append(routes, payouts.Routes(&payouts.Handlers{Pool: d.Pool, Jobs: jobq, Enforcer: d.Enforcer, JobTimeout: d.Config.PayoutTimeout})...)
 	routes = append(routes, funding.Routes(&funding.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency})...)
-	routes = append(routes, recon.Routes(&recon.Handlers{Now: d.Clock, Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer})...)
+	routes = append(routes, recon.Routes(&recon.Handlers{Now: d.Clock, Pool: d.Pool, Jobs: jobq, Loc: d.Config.TZ, Currency: d.Config.Currency, Enforcer: d.Enforcer, Files: d.Files})...)
 	routes = append(routes, files.Routes(&files.Handlers{Store: d.Files})...)
 	routes = append(routes, orders.Routes(&orders.Handlers{Now: d.Clock, Pool: d.Pool, Files: d.Files, Can: d.Enforcer.Can, TZ: d.Config.TZ, Currency: d.Config.Currency,
 		Lifecycle: lifecycle.Service{Pool: d.Pool}, Jobs: jobq})...)

@@ -76,7 +76,7 @@ func rescueAfter(opts Options) time.Duration {
 // processes, the payouts' own queue: a slow gateway never holds up other jobs.
 func addFinance2Desk(workers *river.Workers, cfg *river.Config, pool *pgxpool.Pool, opts Options) {
 	river.AddWorker(workers, &PayoutsExecuteWorker{Exec: &payouts.Executor{Pool: pool, Gateway: opts.Gateway}, JobTimeout: opts.PayoutTimeout})
-	river.AddWorker(workers, &ReconFetchWorker{Pool: pool, Gateway: opts.Gateway})
+	addRecon(workers, pool, opts)
 	if opts.Work {
 		cfg.Queues[payouts.Queue] = river.QueueConfig{MaxWorkers: max(2, opts.PayoutWorkers)}
 	}

@@ -3,41 +3,39 @@ package jobs
 import (
 	"context"
 	"errors"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/postdesk/postdesk/admin/finance/recon"
 	"github.com/postdesk/postdesk/admin/gateway"
 )
 
-// ReconFetchWorker loads a period's statement from the gateway (TRANSACTION_LIST) and matches it.
+// ReconFetchWorker loads a period's statement from the gateway (TRANSACTION_LIST) and matches it,
+// as an uploaded statement is (recon.Loader): the progress on the period's page, the outcome as a
+// toast.
 type ReconFetchWorker struct {
 	river.WorkerDefaults[recon.FetchArgs]
-	Pool    *pgxpool.Pool
+	Loader  *recon.Loader
 	Gateway *gateway.Client
 }
 
 func (w *ReconFetchWorker) Work(ctx context.Context, job *river.Job[recon.FetchArgs]) error {
-	err := w.fetch(ctx, job.Args.StatementID)
-	if err != nil && job.Attempt >= job.MaxAttempts {
-		// The last try: say so on the statement, so the page stops waiting.
-		_ = recon.Fail(context.WithoutCancel(ctx), w.Pool, job.Args.StatementID, err)
+	last := job.Attempt >= job.MaxAttempts
+	if w.Gateway == nil {
+		return w.Loader.FailFetch(ctx, job.Args, errors.New("recon: no payment gateway configured in this process"), last)
 	}
-	return err
+	from, to, err := w.Loader.FetchWindow(ctx, job.Args)
+	if err != nil {
+		return w.Loader.FailFetch(ctx, job.Args, err, last)
+	}
+	list, err := w.Gateway.Transactions(ctx, from, to)
+	if err != nil {
+		return w.Loader.FailFetch(ctx, job.Args, err, last)
+	}
+	return w.Loader.RunFetched(ctx, job.Args, list, last)
 }
 
-func (w *ReconFetchWorker) fetch(ctx context.Context, statementID int64) error {
-	if w.Gateway == nil {
-		return errors.New("recon: no payment gateway configured in this process")
-	}
-	p, err := recon.FetchPeriod(ctx, w.Pool, statementID)
-	if err != nil {
-		return err
-	}
-	list, err := w.Gateway.Transactions(ctx, p.StartsAt, p.EndsAt.Add(-1))
-	if err != nil {
-		return err
-	}
-	return recon.LoadInto(ctx, w.Pool, statementID, recon.FromGateway(list))
+func (w *ReconFetchWorker) Timeout(*river.Job[recon.FetchArgs]) time.Duration {
+	return 30 * time.Minute
 }

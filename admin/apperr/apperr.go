@@ -18,6 +18,7 @@ const (
 	Forbidden    Code = "forbidden"    // the user lacks the permission
 	Unauthorized Code = "unauthorized" // not logged in
 	TooMany      Code = "too_many"     // rate limited or locked out
+	TooLarge     Code = "too_large"    // the request body is over the route's limit; the message says it
 	Internal     Code = "internal"     // our fault; logged with context, shown as "internal error"
 )
 
@@ -79,6 +80,8 @@ func Status(code Code) int {
 		return http.StatusUnauthorized
 	case TooMany:
 		return http.StatusTooManyRequests
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
 	default:
 		return http.StatusInternalServerError
 	}

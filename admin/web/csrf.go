@@ -35,11 +35,23 @@ func (x CSRF) Token(c *fiber.Ctx) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Middleware checks unsafe methods and publishes the token for templates.
-func (x CSRF) Middleware(c *fiber.Ctx) error {
+// Publish makes the token available to templates without checking anything: a request refused
+// before the check (a body over its limit) still renders a page whose forms work.
+func (x CSRF) Publish(c *fiber.Ctx) error {
+	x.publish(c)
+	return c.Next()
+}
+
+func (x CSRF) publish(c *fiber.Ctx) string {
 	want := x.Token(c)
 	c.Locals(LocalCSRF, want)
 	c.SetUserContext(views.WithCSRF(c.UserContext(), want))
+	return want
+}
+
+// Middleware checks unsafe methods and publishes the token for templates.
+func (x CSRF) Middleware(c *fiber.Ctx) error {
+	want := x.publish(c)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()

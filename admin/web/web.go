@@ -163,7 +163,9 @@ func codeOfStatus(status int) apperr.Code {
 		return apperr.Unauthorized
 	case fiber.StatusTooManyRequests:
 		return apperr.TooMany
-	case fiber.StatusRequestEntityTooLarge, fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+	case fiber.StatusRequestEntityTooLarge:
+		return apperr.TooLarge
+	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
 		return apperr.Invalid
 	}
 	if status >= 500 {
@@ -240,4 +242,8 @@ type Route struct {
 	// FreshCode: a sensitive action that asks for a fresh second-factor code when a group of the
 	// member requires two factors (auth.Service.FreshCode).
 	FreshCode bool
+	// BodyLimit is the largest request body the route takes, when more than DefaultBodyLimit (an
+	// upload); TooLarge is the message (a translation key, given {{.MB}}) that refuses a larger one.
+	BodyLimit int64
+	TooLarge  string
 }

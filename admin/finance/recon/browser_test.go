@@ -20,6 +20,7 @@ import (
 func TestBrowserReconcileAPeriod(t *testing.T) {
 	env := admintest.New(t)
 	base := env.Serve()
+	startWorkers(t, env)
 	statement := filepath.Join(t.TempDir(), "statement.csv")
 	require.NoError(t, os.WriteFile(statement, []byte("orderReference,amount,fee,currency,transactionStatus,createdDate\n"+
 		"GW-1,100.00,1.50,UAH,Approved,2020-01-01 10:00:00\n"+

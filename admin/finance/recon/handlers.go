@@ -2,6 +2,7 @@ package recon
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/clock"
 	"github.com/postdesk/postdesk/admin/enqueue"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -31,6 +34,8 @@ type Handlers struct {
 	Enforcer *rbac.Enforcer
 	// Now is the portal's clock (the machine's when nil): a period closes only after it ends.
 	Now clock.Clock
+	// Files keeps uploaded statements and the loads' progress.
+	Files *files.Store
 }
 
 // Routes are the reconciliation pages' routes.
@@ -39,7 +44,8 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "GET", Path: "/finance/reconciliation", Perm: rbac.ReconRead, Handler: h.Periods},
 		{Method: "POST", Path: "/finance/reconciliation", Perm: rbac.ReconEdit, Handler: h.CreatePeriod},
 		{Method: "GET", Path: "/finance/reconciliation/:id<int>", Perm: rbac.ReconRead, Handler: h.Show},
-		{Method: "POST", Path: "/finance/reconciliation/:id<int>/statement", Perm: rbac.ReconEdit, Handler: h.Upload},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/statement", Perm: rbac.ReconEdit, Handler: h.Upload,
+			BodyLimit: RouteBodyLimit, TooLarge: "recon.load.too_large"},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/fetch", Perm: rbac.ReconEdit, Handler: h.Fetch},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/match", Perm: rbac.ReconEdit, Handler: h.Match},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/results/:rid<int>/resolve", Perm: rbac.ReconEdit, Handler: h.Resolve},
@@ -166,9 +172,13 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 	if err != nil {
 		return err
 	}
-	s := reconv.Show{Period: periodView(p), UploadError: uploadError, CanEdit: h.can(c, rbac.ReconEdit), CanClose: h.can(c, rbac.ReconClose)}
+	s := reconv.Show{Period: periodView(p), UploadError: uploadError, CanEdit: h.can(c, rbac.ReconEdit), CanClose: h.can(c, rbac.ReconClose),
+		MaxUploadMB: MaxStatementBytes >> 20, MaxLines: groupDigits(MaxLines, i18n.Lang(web.Ctx(c)))}
 	s.StatementID, s.StmtState, s.StmtError, err = Statement(ctx, h.Pool, id)
 	if err != nil {
+		return err
+	}
+	if s.Load, err = h.loadView(c, id); err != nil {
 		return err
 	}
 	for _, k := range Kinds {
@@ -231,11 +241,50 @@ func (h *Handlers) resultView(c *fiber.Ctx, r Result) reconv.Result {
 	return v
 }
 
-// maxUpload bounds an uploaded statement file.
-const maxUpload = 64 << 20
+// loadView is the period's newest load as the page shows it; its owner is told once, with a
+// toast, when it has ended (here or, if they are elsewhere, by the layout's notices).
+func (h *Handlers) loadView(c *fiber.Ctx, periodID int64) (*reconv.Load, error) {
+	ctx := web.Ctx(c)
+	job, err := LatestLoad(ctx, h.Pool, periodID)
+	if err != nil || job == nil {
+		return nil, err
+	}
+	pr := decodeProgress(job.Result)
+	v := &reconv.Load{ID: job.ID, Name: job.Name, State: job.State, Percent: job.Percent, Lines: pr.Lines, Entries: pr.Entries,
+		Matched: pr.Matched, Exceptions: pr.Exceptions, Active: job.State == files.Queued || job.State == files.Running}
+	if job.Message != "" && v.Active {
+		v.Message = web.T(c, job.Message)
+	}
+	if job.State == files.Failed {
+		var args []any
+		for k, a := range pr.Args {
+			args = append(args, k, a)
+		}
+		v.Error = web.T(c, cmp.Or(pr.Error, job.Message, "recon.load.failed"), args...)
+	}
+	if a := web.Actor(c); !v.Active && a != nil && job.OwnerID == a.ID {
+		first, err := h.Files.MarkNotified(ctx, job.ID)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !first:
+		case job.State == files.Failed:
+			web.Toast(c, "error", "recon.load.failed_toast", "Name", job.Name, "Reason", v.Error)
+		default:
+			web.Toast(c, "success", "recon.load.done", "Name", job.Name, "Lines", pr.Lines, "Matched", pr.Matched, "Exceptions", pr.Exceptions)
+		}
+	}
+	if job.State == files.Done {
+		return nil, nil // the statement speaks for itself
+	}
+	return v, nil
+}
 
-// Upload loads a CSV or XLSX statement and matches it; a bad file changes nothing and is
-// explained on the page (422).
+// Upload stores a CSV or XLSX statement and queues its load: the request returns at once, and
+// the period page shows the load's progress and then its outcome. A file over the limit, of
+// another type or with the wrong header is refused at once and changes nothing (413 or 422, on
+// the page); what only reading the whole file can find is reported by the job.
 func (h *Handlers) Upload(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
@@ -245,31 +294,39 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 	if err != nil {
 		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_missing"))
 	}
-	if fh.Size > maxUpload {
-		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_too_big"))
+	if fh.Size > MaxStatementBytes {
+		return h.show(c, fiber.StatusRequestEntityTooLarge, web.T(c, "recon.load.too_large", "MB", MaxStatementBytes>>20))
+	}
+	var source string
+	switch strings.ToLower(path.Ext(fh.Filename)) {
+	case ".xlsx":
+		source = "xlsx"
+	case ".csv", ".txt":
+		source = "csv"
+	default:
+		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_type"))
 	}
 	f, err := fh.Open()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxUpload+1))
-	if err != nil {
-		return err
-	}
-	var lines []StatementLine
-	source := "csv"
-	switch strings.ToLower(path.Ext(fh.Filename)) {
-	case ".xlsx":
-		source = "xlsx"
-		lines, err = ParseXLSX(bytes.NewReader(data), int64(len(data)), h.loc())
-	case ".csv", ".txt":
-		lines, err = ParseCSV(bytes.NewReader(data), h.loc())
-	default:
-		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_type"))
+	if source == "csv" {
+		err = CheckCSVHeader(f)
+	} else {
+		magic := make([]byte, 4)
+		if _, rerr := io.ReadFull(f, magic); rerr != nil || string(magic) != "PK\x03\x04" {
+			err = apperr.InvalidField("file", "recon.file_unreadable")
+		}
 	}
 	if err == nil {
-		_, err = Load(web.Ctx(c), h.Pool, id, source, path.Base(fh.Filename), lines)
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err == nil {
+		if h.Jobs == nil || h.Files == nil {
+			return apperr.New(apperr.Conflict, "recon.ui.no_queue")
+		}
+		_, err = Queue(web.Ctx(c), h.Pool, h.Files, h.Jobs, id, source, path.Base(fh.Filename), f)
 	}
 	if err != nil {
 		var ae *apperr.Error
@@ -278,24 +335,24 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 			for k, v := range ae.Args {
 				args = append(args, k, v)
 			}
-			return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, ae.Message, args...))
+			return h.show(c, apperr.Status(ae.Code), web.T(c, ae.Message, args...))
 		}
 		return err
 	}
-	web.Toast(c, "success", "recon.ui.loaded", "Count", len(lines))
+	web.Toast(c, "info", "recon.load.queued", "Name", path.Base(fh.Filename))
 	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
 }
 
-// Fetch queues loading the statement from the gateway (the recon_fetch job matches it).
+// Fetch queues loading the statement from the gateway (the recon_fetch job loads and matches it).
 func (h *Handlers) Fetch(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	if h.Jobs == nil {
+	if h.Jobs == nil || h.Files == nil {
 		return apperr.New(apperr.Conflict, "recon.ui.no_queue")
 	}
-	if _, err := RequestFetch(web.Ctx(c), h.Pool, h.Jobs, id); err != nil {
+	if _, err := QueueFetch(web.Ctx(c), h.Pool, h.Files, h.Jobs, id, web.T(c, "recon.load.fetch_name")); err != nil {
 		return err
 	}
 	web.Toast(c, "success", "recon.ui.fetch_queued")
@@ -397,4 +454,21 @@ func (h *Handlers) Close(c *fiber.Ctx) error {
 	}
 	web.Toast(c, "success", "recon.ui.closed")
 	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
+}
+
+// groupDigits writes a count with thousands grouped as the language does (2,000,000; 2 000 000).
+func groupDigits(n int, lang string) string {
+	sep := "\u202f"
+	if lang == "en" {
+		sep = ","
+	}
+	d := strconv.Itoa(n)
+	var b strings.Builder
+	for i, r := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -42,6 +43,7 @@ func TestReconciliationPages(t *testing.T) {
 	env := admintest.New(t)
 	ctx := context.Background()
 	c := env.Login("finance@demo.postdesk")
+	startWorkers(t, env)
 
 	r := c.Get("/finance/reconciliation")
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
@@ -70,6 +72,7 @@ func TestReconciliationPages(t *testing.T) {
 		"GW-2,250.25,2.00,UAH,Approved,2020-01-01 11:00:00\n"
 	r = upload(t, c, period+"/statement", "statement.csv", csv)
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	waitLoad(t, env, periodID, 30*time.Second)
 	st, _, _, err = recon.Statement(ctx, env.Pool, periodID)
 	require.NoError(t, err)
 	require.NotZero(t, st)

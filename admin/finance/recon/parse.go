@@ -1,8 +1,6 @@
 package recon
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,68 +29,36 @@ func FromGateway(l gateway.List) []StatementLine {
 	return out
 }
 
-// ParseCSV reads an export with StatementHeader, comma- or semicolon-separated. Amounts are
-// decimals ("1547.36"); createdDate is Unix seconds or "2006-01-02 15:04:05" in loc.
+// ParseCSV reads an export with StatementHeader, comma- or semicolon-separated, into memory (a
+// load job streams it instead). Amounts are decimals ("1547.36"); createdDate is Unix seconds or
+// "2006-01-02 15:04:05" in loc.
 func ParseCSV(r io.Reader, loc *time.Location) ([]StatementLine, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 512<<20))
+	s, err := newCSVSource(r, 0, loc)
 	if err != nil {
-		return nil, err
-	}
-	first, _, _ := strings.Cut(string(data), "\n")
-	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\ufeff")))
-	if strings.Count(first, ";") > strings.Count(first, ",") {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, apperr.InvalidField("file", "recon.file_unreadable")
-	}
-	if err := checkHeader(header); err != nil {
 		return nil, err
 	}
 	var out []StatementLine
-	for row := 2; ; row++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, rowErr(row, err)
-		}
+	for s.next() {
 		if len(out) >= MaxLines {
 			return nil, apperr.InvalidField("file", "recon.file_too_long")
 		}
-		l, err := parseRow(row, rec, loc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
+		out = append(out, s.line())
 	}
+	return out, s.err()
 }
 
 // ParseXLSX reads an export workbook through the guarded reader (size, zip-bomb and row limits).
 func ParseXLSX(r io.ReaderAt, size int64, loc *time.Location) ([]StatementLine, error) {
-	xr, err := xlsx.Open(r, size, xlsx.Limits{Header: StatementHeader, MaxRows: MaxLines, MaxBytes: 128 << 20, MaxUnpackedBytes: 1 << 30})
+	s, err := openXLSX(r, size, loc)
 	if err != nil {
-		e := apperr.InvalidField("file", "recon.file_unreadable")
-		e.Args = map[string]any{"Detail": err.Error()}
-		return nil, e
+		return nil, err
 	}
-	defer xr.Close()
+	defer s.close()
 	var out []StatementLine
-	for xr.Next() {
-		n, cells := xr.Row()
-		l, err := parseRow(n, cells, loc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
+	for s.next() {
+		out = append(out, s.line())
 	}
-	if err := xr.Err(); err != nil {
-		return nil, apperr.InvalidField("file", "recon.file_unreadable")
-	}
-	return out, nil
+	return out, s.err()
 }
 
 func checkHeader(h []string) error {
@@ -131,7 +97,7 @@ func parseRow(row int, c []string, loc *time.Location) (StatementLine, error) {
 		l.Fee = int64(fee)
 	}
 	s := strings.TrimSpace(c[5])
-	if unix, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if unix, err := parseUnix(s); err == nil {
 		l.At = time.Unix(unix, 0).UTC()
 	} else if t, err := xlsx.ParseTime(s, loc); err == nil {
 		l.At = t.UTC()
@@ -141,4 +107,18 @@ func parseRow(row int, c []string, loc *time.Location) (StatementLine, error) {
 		return l, rowErr(row, fmt.Errorf("createdDate %q", s))
 	}
 	return l, nil
+}
+
+// parseUnix reads Unix seconds; anything else is refused without the cost of strconv's error (a
+// statement in dates would pay it on every line).
+func parseUnix(s string) (int64, error) {
+	if s == "" {
+		return 0, strconv.ErrSyntax
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && !(i == 0 && (c == '-' || c == '+') && len(s) > 1) {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	return strconv.ParseInt(s, 10, 64)
 }

@@ -1,0 +1,254 @@
+package recon_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/files"
+	"github.com/postdesk/postdesk/admin/finance/recon"
+	"github.com/postdesk/postdesk/jobs"
+)
+
+// startWorkers runs River workers over the portal's database (admintest's own client only
+// inserts), so the loads the pages queue are done.
+func startWorkers(t testing.TB, env *admintest.Env) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	client, err := jobs.New(env.AppPool, jobs.Options{Work: true, Workers: 2, Files: env.Files, Clock: env.Clock.Now, TZ: env.Config.TZ, Log: log})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() {
+		jobs.Stop(client, 10*time.Second, log)
+		cancel()
+	})
+}
+
+// waitLoad waits until the period's newest load has ended.
+func waitLoad(t testing.TB, env *admintest.Env, periodID int64, within time.Duration) files.File {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		f, err := recon.LatestLoad(context.Background(), env.AppPool, periodID)
+		require.NoError(t, err)
+		if f != nil && (f.State == files.Done || f.State == files.Failed) {
+			return *f
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the load of period %d has not ended in %s (%+v)", periodID, within, f)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openPeriod opens a period through the page and returns its path and id.
+func openPeriod(t testing.TB, env *admintest.Env, c *admintest.Client, from, to string) (string, int64) {
+	t.Helper()
+	r := c.PostForm("/finance/reconciliation", map[string][]string{"from": {from}, "to": {to}, "date_tolerance": {"48"}, "basis": {"gross"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT max(id) FROM recon_periods`).Scan(&id))
+	return r.Location, id
+}
+
+// streamUpload posts a statement to the running portal (env.Serve) over real HTTP, writing the
+// file as it goes: a large upload is never held in memory on either side.
+func streamUpload(t testing.TB, base string, c *admintest.Client, path, name string, write func(io.Writer) error) (*http.Response, string) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := mw.WriteField("_csrf", c.CSRF)
+		if err == nil {
+			var f io.Writer
+			if f, err = mw.CreateFormFile("file", name); err == nil {
+				err = write(f)
+			}
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequest(http.MethodPost, base+path, pr)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: "postdesk_session", Value: c.Cookie("postdesk_session")})
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+const header = "orderReference,amount,fee,currency,transactionStatus,createdDate\n"
+
+func countRows(t testing.TB, env *admintest.Env, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, env.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+// The in-request case: the upload returns at once with the load queued (no statement yet); the
+// page says so and polls; once the job has run the page shows the outcome, and its owner gets a
+// toast once. A file whose rows are bad fails the job, which says why and changes nothing.
+func TestUploadQueuesLoad(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	c := env.Login("finance@demo.postdesk")
+	period, periodID := openPeriod(t, env, c, "2020-01-01", "2020-01-01")
+
+	r := upload(t, c, period+"/statement", "statement.csv", header+
+		"GW-1,100.00,1.50,UAH,Approved,2020-01-01 10:00:00\n"+
+		"GW-2,250.25,2.00,UAH,Approved,2020-01-01 11:00:00\n")
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Contains(t, r.Header.Get("HX-Trigger"), "Loading and matching run in the background")
+	st, _, _, err := recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.Zero(t, st, "the request only queues the load")
+	require.Equal(t, 1, countRows(t, env, `SELECT count(*) FROM river_job WHERE kind = 'recon_load' AND state = 'available'`))
+
+	page := c.Get(period)
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, `id="recon-load"`)
+	require.Contains(t, page.Body, `data-state="queued"`)
+	require.Contains(t, page.Body, `hx-trigger="every 2s"`, "the page polls while the load runs")
+	require.Contains(t, page.Body, "Lines read: 0")
+	require.Contains(t, page.Body, "at most 64 MB and 2,000,000 lines", "the limit is stated")
+	r = upload(t, c, period+"/statement", "again.csv", header+"GW-3,1.00,0,UAH,Approved,1577872800\n")
+	require.Equal(t, http.StatusConflict, r.Status, "one load at a time")
+	require.Contains(t, r.Body, "A statement is being loaded into this period")
+
+	startWorkers(t, env)
+	job := waitLoad(t, env, periodID, 30*time.Second)
+	require.Equal(t, files.Done, job.State, job.Message)
+	st, _, _, err = recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.NotZero(t, st)
+
+	page = c.Get(period)
+	require.Equal(t, http.StatusOK, page.Status)
+	require.Contains(t, page.Body, "Matched: 0, exceptions: 2")
+	require.NotContains(t, page.Body, `hx-trigger="every 2s"`)
+	require.Contains(t, page.Header.Get("HX-Trigger"), "is loaded and matched: 2 lines, 0 matched, 2 exceptions")
+	require.Empty(t, c.Get(period).Header.Get("HX-Trigger"), "the toast shows once")
+
+	// Rows that cannot be read: the job fails, says where, and the statement stays as it was.
+	r = upload(t, c, period+"/statement", "bad-rows.csv", header+"GW-9,1.00,0,UAH,Approved,2020-01-01 10:00:00\nGW-10,lots,0,UAH,Approved,2020-01-01 10:00:00\n")
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	job = waitLoad(t, env, periodID, 30*time.Second)
+	require.Equal(t, files.Failed, job.State)
+	st2, _, _, err := recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.Equal(t, st, st2, "a failed load leaves the statement as it was")
+	page = c.Get(period)
+	require.Contains(t, page.Body, `id="recon-load-error"`)
+	require.Contains(t, page.Body, "Row 3 cannot be read")
+	require.Contains(t, page.Body, "Matched: 0, exceptions: 2", "the earlier statement still shows")
+	require.Contains(t, page.Header.Get("HX-Trigger"), "failed")
+}
+
+// The 413 case: a statement larger than the server-wide default (32 MB) but under the route's own
+// limit is accepted and loaded; one over the limit is refused with a message that says the limit
+// and what to do, and changes nothing — both when the request says its length up front (refused
+// before a byte of the body is read) and when only the file inside is too large.
+func TestUploadLimit(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	base := env.Serve()
+	c := env.Login("finance@demo.postdesk")
+	period, periodID := openPeriod(t, env, c, "2020-01-01", "2020-01-01")
+	startWorkers(t, env)
+
+	// 34 MB: two lines, and blank lines of spaces (which a statement may have) to make it large.
+	pad := strings.Repeat(" ", 1023) + "\n"
+	resp, body := streamUpload(t, base, c, period+"/statement", "big.csv", func(w io.Writer) error {
+		if _, err := io.WriteString(w, header+"GW-1,100.00,1.50,UAH,Approved,2020-01-01 10:00:00\n"); err != nil {
+			return err
+		}
+		for range 34 << 10 {
+			if _, err := io.WriteString(w, pad); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "GW-2,250.25,2.00,UAH,Approved,2020-01-01 11:00:00\n")
+		return err
+	})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	job := waitLoad(t, env, periodID, time.Minute)
+	require.Equal(t, files.Done, job.State, job.Message)
+	st, _, _, err := recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.Equal(t, 2, countRows(t, env, `SELECT count(*) FROM recon_lines WHERE statement_id = $1`, st))
+	var uploaded int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT size FROM files WHERE kind = 'recon_upload'`).Scan(&uploaded))
+	require.Greater(t, uploaded, int64(34<<20))
+
+	before := func() [3]int {
+		return [3]int{countRows(t, env, `SELECT count(*) FROM files`), countRows(t, env, `SELECT count(*) FROM recon_statements`),
+			countRows(t, env, `SELECT count(*) FROM river_job WHERE kind = 'recon_load'`)}
+	}
+	was := before()
+
+	// Over the route's limit, said up front: refused before the body is read.
+	req := httptest.NewRequest(http.MethodPost, period+"/statement", strings.NewReader("--x\r\n"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.ContentLength = recon.RouteBodyLimit + 1
+	r := c.Do(req)
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status)
+	require.Contains(t, r.Body, "larger than 64 MB")
+	require.Contains(t, r.Body, "Split it by date")
+	require.NotContains(t, r.Body, "Request is incorrect")
+
+	// The same from htmx: a toast that says it.
+	req = httptest.NewRequest(http.MethodPost, period+"/statement", strings.NewReader("--x\r\n"))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.Header.Set("HX-Request", "true")
+	req.ContentLength = recon.RouteBodyLimit + 1
+	r = c.Do(req)
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status)
+	require.Contains(t, r.Header.Get("HX-Trigger"), "larger than 64 MB")
+
+	// Within the route's limit but a file over 64 MB: refused by the page, which states the limit.
+	resp, body = streamUpload(t, base, c, period+"/statement", "huge.csv", func(w io.Writer) error {
+		if _, err := io.WriteString(w, header); err != nil {
+			return err
+		}
+		line := strings.Repeat(" ", 1023) + "\n"
+		for range 64<<10 + 1 {
+			if _, err := io.WriteString(w, line); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	require.Contains(t, body, `id="upload-error"`)
+	require.Contains(t, body, "larger than 64 MB")
+	require.Contains(t, body, "at most 64 MB and 2,000,000 lines")
+	require.Equal(t, was, before(), "a refused upload changes nothing")
+
+	// Other routes keep the default limit. (The server reads the first 8 KB before any handler
+	// runs, so the request has that much; its length says more.)
+	req = httptest.NewRequest(http.MethodPost, "/finance/reconciliation", strings.NewReader("from="+strings.Repeat("x", 16<<10)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", c.CSRF)
+	req.ContentLength = 32<<20 + 1
+	r = c.Do(req)
+	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status)
+	require.Contains(t, r.Body, fmt.Sprintf("at most %d MB", 32))
+}
