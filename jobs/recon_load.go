@@ -26,7 +26,7 @@ func (w *ReconLoadWorker) Timeout(*river.Job[recon.LoadArgs]) time.Duration { re
 
 // addRecon registers the reconciliation's workers: uploads and fetches share one loader.
 func addRecon(workers *river.Workers, pool *pgxpool.Pool, opts Options) {
-	loader := &recon.Loader{Pool: pool, Files: opts.Files, Loc: opts.TZ, Now: opts.Clock}
+	loader := &recon.Loader{Pool: pool, Files: opts.Files, Loc: opts.TZ, Now: opts.Clock, Log: opts.Log}
 	river.AddWorker(workers, &ReconLoadWorker{Loader: loader})
 	river.AddWorker(workers, &ReconFetchWorker{Loader: loader, Gateway: opts.Gateway})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -180,6 +181,8 @@ type Loader struct {
 	BatchSize int
 	// TempDir receives an XLSX statement while it is read (the system's when empty).
 	TempDir string
+	// Log gets each load's phases and their durations (none when nil).
+	Log *slog.Logger
 }
 
 func (l *Loader) loc() *time.Location {
@@ -349,6 +352,7 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 		}
 	}
 	p.phase(ctx, 1, "recon.load.reading")
+	t0 := time.Now()
 	tx, err := l.Pool.Begin(ctx)
 	if err != nil {
 		return 0, err
@@ -404,6 +408,7 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 	lines := keep.done()
 	p.state.Lines = lc.n
 	p.phase(ctx, 50, "recon.load.ledger")
+	t1 := time.Now()
 
 	// 2. The period's gateway-clearing entries, in batches.
 	entries, err := l.entries(ctx, tx, per, p)
@@ -412,6 +417,7 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 	}
 	p.state.Entries = len(entries)
 	p.phase(ctx, 70, "recon.load.matching")
+	t2 := time.Now()
 
 	// 3. Matching, kept as compact pairs.
 	pairs := make([]pair, 0, len(lines)+len(entries)/16)
@@ -424,6 +430,7 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 		}
 	})
 	p.phase(ctx, 75, "recon.load.saving")
+	t3 := time.Now()
 
 	// 4. The results.
 	rc := &resultCopy{pairs: pairs, lines: lines, entries: entries, statement: id, net: per.Basis == Net, p: p, ctx: ctx}
@@ -440,6 +447,11 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, closedErr(err)
+	}
+	if l.Log != nil {
+		l.Log.Info("recon: statement loaded", "statement", id, "lines", lc.n, "entries", len(entries), "results", len(pairs),
+			"read", t1.Sub(t0).Round(time.Millisecond), "ledger", t2.Sub(t1).Round(time.Millisecond),
+			"match", t3.Sub(t2).Round(time.Millisecond), "save", time.Since(t3).Round(time.Millisecond))
 	}
 	return id, nil
 }

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,11 @@ import (
 // inserts), so the loads the pages queue are done.
 func startWorkers(t testing.TB, env *admintest.Env) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	client, err := jobs.New(env.AppPool, jobs.Options{Work: true, Workers: 2, Files: env.Files, Clock: env.Clock.Now, TZ: env.Config.TZ, Log: log})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -251,4 +256,29 @@ func TestUploadLimit(t *testing.T) {
 	r = c.Do(req)
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status)
 	require.Contains(t, r.Body, fmt.Sprintf("at most %d MB", 32))
+}
+
+// A closed period's statements take no more lines or results, whether a row comes alone or a
+// million come in one COPY (migration 021 checks inserts once per statement).
+func TestClosedPeriodRefusesBulkInserts(t *testing.T) {
+	f := newReconFixture(t)
+	now := time.Now().UTC()
+	p, err := recon.OpenPeriod(f.ctx, f.pool, now.Add(-48*time.Hour), now.Add(-24*time.Hour), recon.Settings{DateToleranceH: 48, Basis: recon.Gross})
+	require.NoError(t, err)
+	st := f.load(p, "")
+	require.NoError(t, recon.Close(f.ctx, f.pool, p.ID, now))
+
+	_, err = f.pool.Exec(f.ctx, `INSERT INTO recon_lines (statement_id, line_no, reference, amount, occurred_at) VALUES ($1, 99, 'X', 1, now())`, st)
+	require.ErrorContains(t, err, "closed")
+	_, err = f.pool.Exec(f.ctx, `INSERT INTO recon_results (statement_id, kind, reference) SELECT $1, 'missing_in_ledger', 'X' || g FROM generate_series(1, 1000) g`, st)
+	require.ErrorContains(t, err, "closed")
+	var n int
+	require.NoError(t, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM recon_results WHERE statement_id = $1`, st).Scan(&n))
+	require.Zero(t, n)
+	// An open period's statement takes them.
+	p2, err := recon.OpenPeriod(f.ctx, f.pool, now.Add(-24*time.Hour), now.Add(time.Hour), recon.Settings{DateToleranceH: 48, Basis: recon.Gross})
+	require.NoError(t, err)
+	st2 := f.load(p2, "")
+	_, err = f.pool.Exec(f.ctx, `INSERT INTO recon_results (statement_id, kind, reference) SELECT $1, 'missing_in_ledger', 'X' || g FROM generate_series(1, 1000) g`, st2)
+	require.NoError(t, err)
 }
