@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 
@@ -22,7 +24,8 @@ const DefaultBodyLimit = 32 << 20
 // it over as a stream), so this middleware is the limit: it runs ahead of the CSRF check and the
 // input cleaning (which read forms), looks up the route's own limit, and refuses a larger
 // Content-Length with 413 and the route's message before a byte of the body is read. A chunked
-// body (no Content-Length) is read up to the limit and refused past it.
+// body (no Content-Length) is read up to the limit (past the first MB into a temporary file) and
+// refused past it.
 type BodyLimits struct {
 	def   int64
 	rules []limitRule
@@ -75,17 +78,65 @@ func (b *BodyLimits) Middleware(c *fiber.Ctx) error {
 		return tooLarge(c, limit, message)
 	case n == -1: // chunked: no length said in advance
 		if s := c.Context().RequestBodyStream(); s != nil {
-			body, err := io.ReadAll(io.LimitReader(s, limit+1))
-			if err != nil {
-				return err
-			}
-			if int64(len(body)) > limit {
-				return tooLarge(c, limit, message)
-			}
-			c.Request().SetBody(body)
+			return b.spool(c, s, limit, message)
 		}
 	}
 	return c.Next()
+}
+
+// spool reads a chunked body up to the limit: the first MB into memory, the rest into a temporary
+// file that the body then streams from, removed when the request is done.
+func (b *BodyLimits) spool(c *fiber.Ctx, s io.Reader, limit int64, message string) error {
+	head := make([]byte, 0, 64<<10)
+	head, err := readUpTo(head, s, 1<<20+1)
+	if err != nil {
+		return err
+	}
+	if len(head) <= 1<<20 {
+		c.Request().SetBody(head)
+		return c.Next()
+	}
+	f, err := os.CreateTemp("", "postdesk-body-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := f.Write(head)
+	if err == nil {
+		var m int64
+		m, err = io.Copy(f, io.LimitReader(s, limit+1-int64(n)))
+		n += int(m)
+	}
+	if err != nil {
+		return err
+	}
+	if int64(n) > limit {
+		return tooLarge(c, limit, message)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	c.Request().SetBodyStream(f, n)
+	return c.Next()
+}
+
+// readUpTo appends from r until max bytes or the end.
+func readUpTo(dst []byte, r io.Reader, max int) ([]byte, error) {
+	for len(dst) < max {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):min(cap(dst), max)])
+		dst = dst[:len(dst)+n]
+		if errors.Is(err, io.EOF) {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
 }
 
 // tooLarge answers 413 with a message that says the limit. The rest of the body is not read: the

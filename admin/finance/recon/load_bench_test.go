@@ -147,18 +147,41 @@ func writeStatement(b *testing.B, kind string, n int) string {
 
 // peakRSS is the process's resident peak (VmHWM) in MB; resetPeak starts it again from now
 // (Linux: clear_refs 5).
-func peakRSS() float64 {
+func peakRSS() float64 { return procStatus("VmHWM:") }
+
+// rss is the process's resident size now, in MB.
+func rss() float64 { return procStatus("VmRSS:") }
+
+func procStatus(field string) float64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 			kb, _ := strconv.ParseFloat(f[1], 64)
 			return kb / 1024
 		}
 	}
 	return 0
+}
+
+// sampleRSS records the largest resident size seen in each phase of the load (the job's progress
+// message) until stop is closed.
+func sampleRSS(env *admintest.Env, periodID int64, stop <-chan struct{}) map[string]float64 {
+	out := map[string]float64{}
+	for {
+		select {
+		case <-stop:
+			return out
+		case <-time.After(50 * time.Millisecond):
+		}
+		phase := "upload"
+		if f, err := recon.LatestLoad(context.Background(), env.AppPool, periodID); err == nil && f != nil {
+			phase = f.State + " " + f.Message
+		}
+		out[phase] = max(out[phase], rss())
+	}
 }
 
 func resetPeak() {
@@ -200,8 +223,12 @@ func benchReconcile(b *testing.B, kind string, n int) {
 	b.ResetTimer()
 	for range b.N {
 		resetPeak()
+		b.Logf("resident before the upload: %.0f MB", rss())
+		stop := make(chan struct{})
+		phases := make(chan map[string]float64)
+		go func() { phases <- sampleRSS(env, periodID, stop) }()
 		start := time.Now()
-		resp, body := streamUpload(b, base, c, period+"/statement", filepath.Base(statement), func(w io.Writer) error {
+		resp, body := streamUpload(b, base, c, period+"/statement", filepath.Base(statement), st.Size(), func(w io.Writer) error {
 			f, err := os.Open(statement)
 			if err != nil {
 				return err
@@ -225,6 +252,8 @@ func benchReconcile(b *testing.B, kind string, n int) {
 		}
 		seconds += time.Since(start).Seconds()
 		peak = max(peak, peakRSS())
+		close(stop)
+		b.Logf("resident by phase (MB): %v", <-phases)
 		job, err := recon.LatestLoad(context.Background(), env.AppPool, periodID)
 		require.NoError(b, err)
 		require.Equal(b, files.Done, job.State)

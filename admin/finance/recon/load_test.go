@@ -1,6 +1,7 @@
 package recon_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -68,26 +69,26 @@ func openPeriod(t testing.TB, env *admintest.Env, c *admintest.Client, from, to 
 }
 
 // streamUpload posts a statement to the running portal (env.Serve) over real HTTP, writing the
-// file as it goes: a large upload is never held in memory on either side.
-func streamUpload(t testing.TB, base string, c *admintest.Client, path, name string, write func(io.Writer) error) (*http.Response, string) {
+// file as it goes: a large upload is never held in memory on either side. With size (the file's
+// length) the request says its length, as browsers do; with -1 it is sent chunked.
+func streamUpload(t testing.TB, base string, c *admintest.Client, path, name string, size int64, write func(io.Writer) error) (*http.Response, string) {
 	t.Helper()
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		err := mw.WriteField("_csrf", c.CSRF)
-		if err == nil {
-			var f io.Writer
-			if f, err = mw.CreateFormFile("file", name); err == nil {
-				err = write(f)
-			}
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	req, err := http.NewRequest(http.MethodPost, base+path, pr)
+	var pre bytes.Buffer
+	mw := multipart.NewWriter(&pre)
+	require.NoError(t, mw.WriteField("_csrf", c.CSRF))
+	_, err := mw.CreateFormFile("file", name)
 	require.NoError(t, err)
+	head := bytes.Clone(pre.Bytes())
+	pre.Reset()
+	require.NoError(t, mw.Close())
+	tail := pre.Bytes()
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(write(pw)) }()
+	req, err := http.NewRequest(http.MethodPost, base+path, io.MultiReader(bytes.NewReader(head), pr, bytes.NewReader(tail)))
+	require.NoError(t, err)
+	if size >= 0 {
+		req.ContentLength = int64(len(head)) + size + int64(len(tail))
+	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.AddCookie(&http.Cookie{Name: "postdesk_session", Value: c.Cookie("postdesk_session")})
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
@@ -179,7 +180,7 @@ func TestUploadLimit(t *testing.T) {
 
 	// 34 MB: two lines, and blank lines of spaces (which a statement may have) to make it large.
 	pad := strings.Repeat(" ", 1023) + "\n"
-	resp, body := streamUpload(t, base, c, period+"/statement", "big.csv", func(w io.Writer) error {
+	resp, body := streamUpload(t, base, c, period+"/statement", "big.csv", -1, func(w io.Writer) error { // chunked
 		if _, err := io.WriteString(w, header+"GW-1,100.00,1.50,UAH,Approved,2020-01-01 10:00:00\n"); err != nil {
 			return err
 		}
@@ -229,7 +230,7 @@ func TestUploadLimit(t *testing.T) {
 	require.Contains(t, r.Header.Get("HX-Trigger"), "larger than 64 MB")
 
 	// Within the route's limit but a file over 64 MB: refused by the page, which states the limit.
-	resp, body = streamUpload(t, base, c, period+"/statement", "huge.csv", func(w io.Writer) error {
+	resp, body = streamUpload(t, base, c, period+"/statement", "huge.csv", int64(len(header))+(64<<10+1)<<10, func(w io.Writer) error {
 		if _, err := io.WriteString(w, header); err != nil {
 			return err
 		}
