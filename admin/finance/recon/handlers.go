@@ -359,16 +359,20 @@ func (h *Handlers) Fetch(c *fiber.Ctx) error {
 	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
 }
 
-// Match runs matching again on the period's current statement (its resolutions start over).
+// Match queues matching the period's current statement again (its resolutions start over); the
+// page shows the job's progress as for an upload.
 func (h *Handlers) Match(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := Rematch(web.Ctx(c), h.Pool, id); err != nil {
+	if h.Jobs == nil || h.Files == nil {
+		return apperr.New(apperr.Conflict, "recon.ui.no_queue")
+	}
+	if _, err := QueueRematch(web.Ctx(c), h.Pool, h.Files, h.Jobs, id, web.T(c, "recon.load.rematch_name")); err != nil {
 		return err
 	}
-	web.Toast(c, "success", "recon.ui.rematched")
+	web.Toast(c, "success", "recon.load.rematch_queued")
 	return web.Redirect(c, "/finance/reconciliation/"+strconv.FormatInt(id, 10))
 }
 

@@ -88,6 +88,7 @@ func TestReconciliationPages(t *testing.T) {
 	// Matching again gives the same outcomes on a new statement.
 	r = c.PostForm(period+"/match", nil)
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	waitLoad(t, env, periodID, 30*time.Second)
 	st2, _, _, err := recon.Statement(ctx, env.Pool, periodID)
 	require.NoError(t, err)
 	require.Greater(t, st2, st)

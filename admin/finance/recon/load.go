@@ -58,6 +58,8 @@ type LoadArgs struct {
 	Name     string `json:"name"`   // the file's name as uploaded
 	StaffID  int64  `json:"staff_id"`
 	Lang     string `json:"lang"`
+	// From, when set, is a statement of the period whose lines are matched again (no upload).
+	From int64 `json:"from,omitempty"`
 }
 
 func (LoadArgs) Kind() string { return KindLoad }
@@ -207,6 +209,16 @@ func asStaff(ctx context.Context, staff int64, lang string) context.Context {
 // to retry (last marks the last try, after which the load is marked failed).
 func (l *Loader) RunUpload(ctx context.Context, a LoadArgs, last bool) error {
 	ctx = asStaff(ctx, a.StaffID, a.Lang)
+	if a.From != 0 {
+		p := l.newProgress(a.FileID)
+		st, err := l.rematch(ctx, a.PeriodID, statementRef{id: a.From, source: a.Source, fileName: a.Name, lines: l.linesOf(ctx, a.From)}, p)
+		if err != nil {
+			return l.fail(ctx, a.FileID, err, last)
+		}
+		p.state.Statement = st
+		name, _ := l.fileName(ctx, a.FileID)
+		return l.Files.Complete(ctx, a.FileID, name, "", nil, p.state)
+	}
 	up, err := l.Files.Get(ctx, a.UploadID)
 	if err != nil {
 		return l.fail(ctx, a.FileID, err, last)
@@ -281,6 +293,12 @@ func (l *Loader) FailFetch(ctx context.Context, a FetchArgs, cause error, last b
 		return cause
 	}
 	return l.fail(ctx, a.FileID, cause, last)
+}
+
+func (l *Loader) linesOf(ctx context.Context, statement int64) int {
+	var n int
+	_ = l.Pool.QueryRow(ctx, `SELECT lines FROM recon_statements WHERE id = $1`, statement).Scan(&n)
+	return n
 }
 
 func (l *Loader) fileName(ctx context.Context, id int64) (string, error) {

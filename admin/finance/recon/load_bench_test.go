@@ -228,7 +228,7 @@ func benchReconcile(b *testing.B, kind string, n int) {
 		phases := make(chan map[string]float64)
 		go func() { phases <- sampleRSS(env, periodID, stop) }()
 		start := time.Now()
-		resp, body := streamUpload(b, base, c, period+"/statement", filepath.Base(statement), st.Size(), func(w io.Writer) error {
+		status, body := streamUpload(b, base, c, period+"/statement", filepath.Base(statement), st.Size(), func(w io.Writer) error {
 			f, err := os.Open(statement)
 			if err != nil {
 				return err
@@ -237,7 +237,7 @@ func benchReconcile(b *testing.B, kind string, n int) {
 			_, err = io.Copy(w, f)
 			return err
 		})
-		require.Equal(b, http.StatusSeeOther, resp.StatusCode, body)
+		require.Equal(b, http.StatusSeeOther, status, body)
 		uploaded := time.Since(start)
 		for {
 			page := c.Get(period)

@@ -19,16 +19,6 @@ var StatementHeader = []string{"orderReference", "amount", "fee", "currency", "t
 // MaxLines bounds an uploaded statement.
 const MaxLines = 2_000_000
 
-// FromGateway turns the gateway's TRANSACTION_LIST into statement lines.
-func FromGateway(l gateway.List) []StatementLine {
-	out := make([]StatementLine, 0, len(l.Transactions))
-	for i, t := range l.Transactions {
-		out = append(out, StatementLine{No: int32(i + 1), Ref: t.OrderReference, Amount: int64(t.Amount), Fee: int64(t.Fee),
-			Currency: t.Currency, Status: t.TransactionStatus, At: time.Unix(t.CreatedDate, 0).UTC()})
-	}
-	return out
-}
-
 // ParseCSV reads an export with StatementHeader, comma- or semicolon-separated, into memory (a
 // load job streams it instead). Amounts are decimals ("1547.36"); createdDate is Unix seconds or
 // "2006-01-02 15:04:05" in loc.
@@ -42,20 +32,6 @@ func ParseCSV(r io.Reader, loc *time.Location) ([]StatementLine, error) {
 		if len(out) >= MaxLines {
 			return nil, apperr.InvalidField("file", "recon.file_too_long")
 		}
-		out = append(out, s.line())
-	}
-	return out, s.err()
-}
-
-// ParseXLSX reads an export workbook through the guarded reader (size, zip-bomb and row limits).
-func ParseXLSX(r io.ReaderAt, size int64, loc *time.Location) ([]StatementLine, error) {
-	s, err := openXLSX(r, size, loc)
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	var out []StatementLine
-	for s.next() {
 		out = append(out, s.line())
 	}
 	return out, s.err()

@@ -126,7 +126,6 @@ func (s *csvSource) done() int {
 // xlsxSource reads a workbook through the guarded reader (size, zip-bomb and row limits).
 type xlsxSource struct {
 	xr    *xlsx.Reader
-	rows  int
 	n     int
 	loc   *time.Location
 	cur   StatementLine
