@@ -19,19 +19,25 @@ import (
 	"github.com/postdesk/postdesk/admin/admintest"
 	"github.com/postdesk/postdesk/admin/files"
 	"github.com/postdesk/postdesk/admin/finance/recon"
+	"github.com/postdesk/postdesk/admin/gateway"
+	"github.com/postdesk/postdesk/admin/gateway/sandbox"
 	"github.com/postdesk/postdesk/jobs"
 )
 
 // startWorkers runs River workers over the portal's database (admintest's own client only
 // inserts), so the loads the pages queue are done.
-func startWorkers(t testing.TB, env *admintest.Env) {
+func startWorkers(t testing.TB, env *admintest.Env, gw ...*gateway.Client) {
 	t.Helper()
 	var out io.Writer = io.Discard
 	if testing.Verbose() {
 		out = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	client, err := jobs.New(env.AppPool, jobs.Options{Work: true, Workers: 2, Files: env.Files, Clock: env.Clock.Now, TZ: env.Config.TZ, Log: log})
+	opts := jobs.Options{Work: true, Workers: 2, Files: env.Files, Clock: env.Clock.Now, TZ: env.Config.TZ, Log: log}
+	if len(gw) > 0 {
+		opts.Gateway = gw[0]
+	}
+	client, err := jobs.New(env.AppPool, opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, client.Start(ctx))
@@ -282,4 +288,37 @@ func TestClosedPeriodRefusesBulkInserts(t *testing.T) {
 	st2 := f.load(p2, "")
 	_, err = f.pool.Exec(f.ctx, `INSERT INTO recon_results (statement_id, kind, reference) SELECT $1, 'missing_in_ledger', 'X' || g FROM generate_series(1, 1000) g`, st2)
 	require.NoError(t, err)
+}
+
+// Fetching from the gateway goes the same way as an upload: the request queues the job, which
+// asks the gateway for the period's transactions, loads and matches them, and the page shows the
+// outcome.
+func TestFetchQueuesLoad(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	gw := sandbox.New(sandbox.Options{Merchant: "test_merch", Secret: "test-secret"})
+	url, err := gw.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = gw.Close() })
+	at := time.Date(2020, 1, 1, 10, 0, 0, 0, time.UTC)
+	gw.Add(sandbox.Payment{Ref: "GW-1", Amount: 100_00, Fee: 1_50, Currency: "UAH", Status: gateway.StatusApproved, Created: at})
+	gw.Add(sandbox.Payment{Ref: "GW-2", Amount: 250_25, Fee: 2_00, Currency: "UAH", Status: gateway.StatusApproved, Created: at.Add(time.Hour)})
+	c := env.Login("finance@demo.postdesk")
+	period, periodID := openPeriod(t, env, c, "2020-01-01", "2020-01-01")
+
+	r := c.PostForm(period+"/fetch", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Contains(t, c.Get(period).Body, `id="recon-load"`)
+	startWorkers(t, env, gateway.New(gateway.Config{URL: url, Merchant: "test_merch", Secret: "test-secret", Currency: "UAH", Timeout: 5 * time.Second}))
+	job := waitLoad(t, env, periodID, 30*time.Second)
+	require.Equal(t, files.Done, job.State, job.Message)
+	st, state, _, err := recon.Statement(ctx, env.Pool, periodID)
+	require.NoError(t, err)
+	require.Equal(t, "matched", state)
+	var source string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT source FROM recon_statements WHERE id = $1`, st).Scan(&source))
+	require.Equal(t, "api", source)
+	page := c.Get(period)
+	require.Contains(t, page.Body, "Matched: 0, exceptions: 2")
+	require.Contains(t, page.Header.Get("HX-Trigger"), "is loaded and matched: 2 lines")
 }
