@@ -75,6 +75,17 @@
       if (t.matches && t.matches("select.mode")) t.className = "mode mode-" + t.value;
     });
 
+    // A file input with data-max-bytes refuses a larger file before it is sent, with the page's
+    // own message (the server refuses it too, but only after the browser has started sending).
+    document.body.addEventListener("change", function (e) {
+      var t = e.target;
+      if (!t.matches || !t.matches("input[type=file][data-max-bytes]")) return;
+      var max = parseInt(t.getAttribute("data-max-bytes"), 10), big = false;
+      for (var i = 0; t.files && i < t.files.length; i++) if (t.files[i].size > max) big = true;
+      t.setCustomValidity(big ? (t.getAttribute("data-too-large") || "") : "");
+      if (big) t.reportValidity();
+    });
+
     // After an htmx navigation, move focus to the new content for screen-reader users.
     document.body.addEventListener("htmx:afterSettle", function (e) {
       if (e.detail.target && e.detail.target.id === "main") e.detail.target.focus();

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
+	"github.com/postdesk/postdesk/admin/finance/recon"
 )
 
 // A finance officer reconciles a period in the browser: opens the period, uploads the gateway's
@@ -46,6 +47,16 @@ func TestBrowserReconcileAPeriod(t *testing.T) {
 		chromedp.SetValue(`#to`, "2020-01-01", chromedp.ByQuery),
 		chromedp.Click(`#period-form button[type=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#file`, chromedp.ByQuery))
+	// A file over the limit is refused by the page before anything is sent (a sparse file: only its
+	// size is read).
+	huge := filepath.Join(t.TempDir(), "huge.csv")
+	require.NoError(t, os.WriteFile(huge, nil, 0o600))
+	require.NoError(t, os.Truncate(huge, recon.MaxStatementBytes+1))
+	var tooLarge string
+	run("refuse a file over the limit",
+		chromedp.SetUploadFiles(`#file`, []string{huge}, chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("file").validationMessage`, &tooLarge))
+	require.Contains(t, tooLarge, "larger than 64 MB")
 	run("upload the statement",
 		chromedp.SetUploadFiles(`#file`, []string{statement}, chromedp.ByQuery),
 		chromedp.Click(`form[action$="/statement"] button[type=submit]`, chromedp.ByQuery),
