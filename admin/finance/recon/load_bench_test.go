@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -263,6 +264,18 @@ func benchReconcile(b *testing.B, kind string, n int) {
 			FROM recon_statements s WHERE s.period_id = $1 ORDER BY s.id DESC LIMIT 1`, periodID).Scan(&lines, &results))
 		require.Equal(b, n, lines)
 		b.Logf("upload %s, page with the outcome after %.1f s; %d results; %s", uploaded.Round(time.Millisecond), time.Since(start).Seconds(), results, job.Result)
+		// Paging through the results, as finance then does.
+		for _, q := range []string{"", "?kind=open", "?kind=missing_in_ledger", "?kind=matched"} {
+			t := time.Now()
+			page := c.Get(period + q)
+			require.Equal(b, http.StatusOK, page.Status)
+			next := regexp.MustCompile(`href="(/finance/reconciliation/\d+\?[^"]*after=[^"]*)"`).FindStringSubmatch(page.Body)
+			t2 := time.Now()
+			if next != nil {
+				require.Equal(b, http.StatusOK, c.Get(strings.ReplaceAll(next[1], "&amp;", "&")).Status)
+			}
+			b.Logf("page %q: %s, its next page %s", q, t2.Sub(t).Round(time.Millisecond), time.Since(t2).Round(time.Millisecond))
+		}
 	}
 	b.StopTimer()
 	b.ReportMetric(seconds/float64(b.N), "s/reconciliation")
