@@ -453,13 +453,23 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 	p.phase(ctx, 75, "recon.load.saving")
 	t3 := time.Now()
 
-	// 4. The results.
+	// 4. The results, and their summary.
 	rc := &resultCopy{pairs: pairs, lines: lines, entries: entries, statement: id, net: per.Basis == Net, p: p, ctx: ctx}
+	// The results' ids come from their sequence, which only grows: they lie above a value taken
+	// before the COPY and up to the last one it took, whoever else inserts meanwhile.
+	sum := rc.summary()
+	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('recon_results', 'id'))`).Scan(&sum.First); err != nil {
+		return 0, err
+	}
 	if _, err := tx.Conn().PgConn().CopyFrom(ctx, newCopyReader(rc.next),
 		`COPY recon_results (statement_id, kind, matched_by, line_no, transfer_id, reference, gateway_amount, ledger_amount, occurred_at) FROM STDIN`); err != nil {
 		return 0, closedErr(err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE recon_statements SET state = 'matched', lines = $2, matched_at = now(), error = '' WHERE id = $1`, id, lc.n); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('recon_results', 'id'))`).Scan(&sum.Last); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE recon_statements SET state = 'matched', lines = $2, matched_at = now(), error = '', summary = $3 WHERE id = $1`,
+		id, lc.n, sum); err != nil {
 		return 0, closedErr(err)
 	}
 	if err := audit.Record(ctx, tx, "recon.statement_loaded", "recon_statement", id, nil,
@@ -729,6 +739,37 @@ func (c *resultCopy) next(buf []byte) ([]byte, bool, error) {
 		c.p.tick(c.ctx, 75+24*c.i/len(c.pairs), "recon.load.saving")
 	}
 	return buf, true, nil
+}
+
+// storedSummary is a statement's outcomes as the load keeps them (recon_statements.summary).
+type storedSummary struct {
+	Count   map[Kind]int   `json:"count"`
+	Gateway map[Kind]int64 `json:"gateway"`
+	Ledger  map[Kind]int64 `json:"ledger"`
+	// The statement's results have ids in (First, Last].
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
+}
+
+// summary counts and sums the results as Summarise would.
+func (c *resultCopy) summary() storedSummary {
+	s := storedSummary{Count: map[Kind]int{}, Gateway: map[Kind]int64{}, Ledger: map[Kind]int64{}}
+	for _, pr := range c.pairs {
+		k := Kinds[pr.kind]
+		s.Count[k]++
+		if pr.line >= 0 {
+			l := &c.lines[pr.line]
+			g := l.Amount
+			if c.net {
+				g -= l.Fee
+			}
+			s.Gateway[k] += g
+		}
+		if pr.entry >= 0 {
+			s.Ledger[k] += c.entries[pr.entry].Amount
+		}
+	}
+	return s
 }
 
 // decodeProgress reads a files record's result.

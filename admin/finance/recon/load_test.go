@@ -322,3 +322,52 @@ func TestFetchQueuesLoad(t *testing.T) {
 	require.Contains(t, page.Body, "Matched: 0, exceptions: 2")
 	require.Contains(t, page.Header.Get("HX-Trigger"), "is loaded and matched: 2 lines")
 }
+
+// The summary a load keeps equals counting the results, and a second statement's results page
+// from its own first result to its last.
+func TestKeptSummaryMatchesTheResults(t *testing.T) {
+	f := newReconFixture(t)
+	now := time.Now().UTC()
+	p, err := recon.OpenPeriod(f.ctx, f.pool, now.Add(-24*time.Hour), now.Add(time.Hour), recon.Settings{DateToleranceH: 48, Basis: recon.Net})
+	require.NoError(t, err)
+	for i, amount := range []int64{10_000, 20_000, 30_000, 40_000} {
+		_, err := f.topUp(fmt.Sprintf("GW-%d", i+1), amount)
+		require.NoError(t, err)
+	}
+	at := now.Unix()
+	csv := fmt.Sprintf("GW-1;100.50;0.50;UAH;Approved;%d\nGW-2;200.00;0;UAH;Approved;%d\nGW-2;200.00;0;UAH;Approved;%d\n"+
+		"GW-9;7.00;0;UAH;Approved;%d\n;300.00;0;UAH;Approved;%d\nGW-5;1.00;0;UAH;Declined;%d\n", at, at, at, at, at, at)
+	first := f.load(p, csv)
+	st := f.load(p, csv)
+	require.Greater(t, st, first)
+
+	kept, err := recon.Summarise(f.ctx, f.pool, st)
+	require.NoError(t, err)
+	_, err = f.pool.Exec(f.ctx, `UPDATE recon_statements SET summary = NULL WHERE id = $1`, st)
+	require.NoError(t, err)
+	counted, err := recon.Summarise(f.ctx, f.pool, st)
+	require.NoError(t, err)
+	for _, k := range recon.Kinds { // zero kinds may be absent from either
+		require.Equal(t, counted.Count[k], kept.Count[k], k)
+		require.Equal(t, counted.Gateway[k], kept.Gateway[k], k)
+		require.Equal(t, counted.Ledger[k], kept.Ledger[k], k)
+	}
+	require.Equal(t, counted.Total, kept.Total)
+	require.Equal(t, counted.Unresolved, kept.Unresolved)
+	require.NotZero(t, kept.Count[recon.Matched])
+	require.NotZero(t, kept.Count[recon.Duplicate])
+	require.NotZero(t, kept.Count[recon.MissingAtGateway])
+
+	var seen int
+	var after int64
+	for {
+		page, next, err := recon.Results(f.ctx, f.pool, first, recon.ResultFilter{After: after, Limit: 2})
+		require.NoError(t, err)
+		seen += len(page)
+		if next == 0 {
+			break
+		}
+		after = next
+	}
+	require.Equal(t, kept.Total, seen, "the first statement's results page through, below the second's")
+}

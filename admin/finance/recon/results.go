@@ -71,7 +71,10 @@ func Results(ctx context.Context, q db.Querier, statementID int64, f ResultFilte
 		f.Limit = 100
 	}
 	args := pgx.NamedArgs{"st": statementID, "after": f.After, "limit": f.Limit + 1}
-	where := "r.statement_id = @st AND r.id > @after"
+	// Above the ids of earlier statements' results (summary.first; migration 022): the scan in id
+	// order starts at the statement's own.
+	where := `r.statement_id = @st AND r.id > @after
+		AND r.id > (SELECT coalesce((summary->>'first')::bigint, 0) FROM recon_statements WHERE id = @st)`
 	if f.Kind != "" {
 		where += " AND r.kind = @kind"
 		args["kind"] = f.Kind
@@ -188,9 +191,23 @@ type Summary struct {
 	Total      int
 }
 
-// Summarise counts a statement's results.
+// Summarise counts a statement's results: by kind from the summary its load kept (migration 022),
+// the unresolved ones from the open exceptions' index; a statement loaded before has them counted.
 func Summarise(ctx context.Context, q db.Querier, statementID int64) (Summary, error) {
 	s := Summary{Count: map[Kind]int{}, Gateway: map[Kind]int64{}, Ledger: map[Kind]int64{}}
+	var kept *storedSummary
+	if err := q.QueryRow(ctx, `SELECT summary FROM recon_statements WHERE id = $1`, statementID).Scan(&kept); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return s, err
+	}
+	if kept != nil {
+		for k, n := range kept.Count {
+			s.Count[k], s.Gateway[k], s.Ledger[k] = n, kept.Gateway[k], kept.Ledger[k]
+			s.Total += n
+		}
+		err := q.QueryRow(ctx, `SELECT count(*) FROM recon_results WHERE statement_id = $1 AND kind <> 'matched' AND resolution IS NULL`,
+			statementID).Scan(&s.Unresolved)
+		return s, err
+	}
 	rows, err := q.Query(ctx, `SELECT kind, count(*), coalesce(sum(gateway_amount), 0)::bigint, coalesce(sum(ledger_amount), 0)::bigint,
 		count(*) FILTER (WHERE kind <> 'matched' AND resolution IS NULL)
 		FROM recon_results WHERE statement_id = $1 GROUP BY kind`, statementID)
