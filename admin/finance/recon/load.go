@@ -479,10 +479,18 @@ func (l *Loader) run(ctx context.Context, spec loadSpec, src lineSource, p *prog
 	if err := tx.Commit(ctx); err != nil {
 		return 0, closedErr(err)
 	}
+	t4 := time.Now()
+	if len(pairs) >= 10_000 {
+		// Fresh statistics, so the page lists the new results in id order from the start (migration
+		// 023); autovacuum would get there too, a minute or so later.
+		if _, err := l.Pool.Exec(ctx, `SELECT recon_analyze()`); err != nil && l.Log != nil {
+			l.Log.Warn("recon: analyze after a load", "err", err)
+		}
+	}
 	if l.Log != nil {
 		l.Log.Info("recon: statement loaded", "statement", id, "lines", lc.n, "entries", len(entries), "results", len(pairs),
 			"read", t1.Sub(t0).Round(time.Millisecond), "ledger", t2.Sub(t1).Round(time.Millisecond),
-			"match", t3.Sub(t2).Round(time.Millisecond), "save", time.Since(t3).Round(time.Millisecond))
+			"match", t3.Sub(t2).Round(time.Millisecond), "save", t4.Sub(t3).Round(time.Millisecond), "analyze", time.Since(t4).Round(time.Millisecond))
 	}
 	return id, nil
 }

@@ -71,10 +71,18 @@ func Results(ctx context.Context, q db.Querier, statementID int64, f ResultFilte
 		f.Limit = 100
 	}
 	args := pgx.NamedArgs{"st": statementID, "after": f.After, "limit": f.Limit + 1}
-	// Above the ids of earlier statements' results (summary.first; migration 022): the scan in id
-	// order starts at the statement's own.
-	where := `r.statement_id = @st AND r.id > @after
-		AND r.id > (SELECT coalesce((summary->>'first')::bigint, 0) FROM recon_statements WHERE id = @st)`
+	where := "r.statement_id = @st AND r.id > @after"
+	// Within the range of the statement's own ids (its summary, migration 022): in id order the
+	// scan starts at the statement's first result, not at the earlier statements' ones.
+	var first, last *int64
+	if err := q.QueryRow(ctx, `SELECT (summary->>'first')::bigint, (summary->>'last')::bigint FROM recon_statements WHERE id = $1`,
+		statementID).Scan(&first, &last); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, err
+	}
+	if first != nil && last != nil {
+		where += " AND r.id > @first AND r.id <= @last"
+		args["first"], args["last"] = *first, *last
+	}
 	if f.Kind != "" {
 		where += " AND r.kind = @kind"
 		args["kind"] = f.Kind
