@@ -28,7 +28,7 @@ func AllPerms() []Perm {
 		NewsRead, NewsEdit, NotificationsRead, NotificationsResend,
 		ComplaintsRead, ComplaintsWrite, ComplaintsDecide, ComplaintsAssign, ComplaintsExtend, ComplaintsBoard,
 		FinanceRead, FinanceEdit, ModerationRead, ModerationWork,
-		PayoutsRead, PayoutsRequest, PayoutsApprove, PayoutsOverride, ReconRead, ReconEdit, ReconClose,
+		PayoutsRead, PayoutsRequest, PayoutsApprove, PayoutsOverride, ReconRead, ReconEdit, ReconClose, ReconApprove,
 		FundingRequest, FundingApprove,
 		OrdersRead, OrdersEdit,
 	}

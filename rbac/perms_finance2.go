@@ -10,6 +10,9 @@ const (
 	ReconRead       Perm = "recon:read"       // periods, statements, results, exports
 	ReconEdit       Perm = "recon:edit"       // open periods, load statements, resolve exceptions
 	ReconClose      Perm = "recon:close"      // close a period
+	// ReconApprove approves or refuses another officer's correcting entry above the threshold
+	// (migrations/024_recon_corrections.sql).
+	ReconApprove Perm = "recon:approve"
 	// Funding (migrations/019_funding.sql): manual top-ups and couriers' promo credit.
 	FundingRequest Perm = "funding:request" // record a top-up or grant promo credit, with a reason
 	FundingApprove Perm = "funding:approve" // approve or refuse another officer's request above the threshold

@@ -49,6 +49,10 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/fetch", Perm: rbac.ReconEdit, Handler: h.Fetch},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/match", Perm: rbac.ReconEdit, Handler: h.Match},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/results/:rid<int>/resolve", Perm: rbac.ReconEdit, Handler: h.Resolve},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/results/:rid<int>/correct", Perm: rbac.ReconEdit, Handler: h.Correct},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/corrections", Perm: rbac.ReconEdit, Handler: h.Correct},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/corrections/:cid<int>/approve", Perm: rbac.ReconApprove, Handler: h.ApproveCorrection, FreshCode: true},
+		{Method: "POST", Path: "/finance/reconciliation/:id<int>/corrections/:cid<int>/refuse", Perm: rbac.ReconApprove, Handler: h.RefuseCorrection},
 		{Method: "GET", Path: "/finance/reconciliation/:id<int>/export.xlsx", Perm: rbac.ReconRead, Handler: h.Export},
 		{Method: "POST", Path: "/finance/reconciliation/:id<int>/close", Perm: rbac.ReconClose, Handler: h.Close},
 	}
@@ -160,9 +164,10 @@ func parseMajor(s string) (int64, bool) {
 }
 
 // Show is the period's page: its status block, the load forms and the results.
-func (h *Handlers) Show(c *fiber.Ctx) error { return h.show(c, fiber.StatusOK, "") }
+func (h *Handlers) Show(c *fiber.Ctx) error { return h.show(c, fiber.StatusOK, "", nil) }
 
-func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
+// show renders the period's page; form, when not nil, is a correction form sent back with its errors.
+func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string, form *reconv.CorrectionForm) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
@@ -183,6 +188,9 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 	}
 	for _, k := range Kinds {
 		s.Kinds = append(s.Kinds, string(k))
+	}
+	if err := h.corrections(c, &s, form); err != nil {
+		return err
 	}
 	if s.StatementID != 0 {
 		sum, err := Summarise(ctx, h.Pool, s.StatementID)
@@ -210,7 +218,9 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string) error {
 			return err
 		}
 		for _, r := range list {
-			s.Results = append(s.Results, h.resultView(c, r))
+			v := h.resultView(c, r)
+			v.Correction = s.Pending[r.ID]
+			s.Results = append(s.Results, v)
 		}
 		if next != 0 {
 			q := url.Values{"after": {strconv.FormatInt(next, 10)}}
@@ -237,6 +247,10 @@ func (h *Handlers) resultView(c *fiber.Ctx, r Result) reconv.Result {
 	}
 	if r.Correcting != nil {
 		v.Correcting = strconv.FormatInt(*r.Correcting, 10)
+	}
+	v.Direction = string(DefaultDirection(r))
+	if want := exceptionWant(r); want > 0 {
+		v.Want = h.amount(c, want)
 	}
 	return v
 }
@@ -292,10 +306,10 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_missing"))
+		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_missing"), nil)
 	}
 	if fh.Size > MaxStatementBytes {
-		return h.show(c, fiber.StatusRequestEntityTooLarge, web.T(c, "recon.load.too_large", "MB", MaxStatementBytes>>20))
+		return h.show(c, fiber.StatusRequestEntityTooLarge, web.T(c, "recon.load.too_large", "MB", MaxStatementBytes>>20), nil)
 	}
 	var source string
 	switch strings.ToLower(path.Ext(fh.Filename)) {
@@ -304,7 +318,7 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 	case ".csv", ".txt":
 		source = "csv"
 	default:
-		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_type"))
+		return h.show(c, fiber.StatusUnprocessableEntity, web.T(c, "recon.ui.file_type"), nil)
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -335,7 +349,7 @@ func (h *Handlers) Upload(c *fiber.Ctx) error {
 			for k, v := range ae.Args {
 				args = append(args, k, v)
 			}
-			return h.show(c, apperr.Status(ae.Code), web.T(c, ae.Message, args...))
+			return h.show(c, apperr.Status(ae.Code), web.T(c, ae.Message, args...), nil)
 		}
 		return err
 	}

@@ -130,64 +130,68 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, resultID int64, r Resoluti
 	default:
 		return apperr.InvalidField("resolution", "recon.resolution_unknown")
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var kind Kind
-		var resolved bool
-		var periodState string
-		var own, want int64
-		err := tx.QueryRow(ctx, `SELECT r.kind, r.resolution IS NOT NULL, p.state, coalesce(r.transfer_id, 0),
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return resolveTx(ctx, tx, resultID, r) })
+}
+
+// resolveTx settles exception resultID inside tx (a correction posts its transfer and resolves
+// its exception in one transaction).
+func resolveTx(ctx context.Context, tx pgx.Tx, resultID int64, r Resolution) error {
+	var kind Kind
+	var resolved bool
+	var periodState string
+	var own, want int64
+	err := tx.QueryRow(ctx, `SELECT r.kind, r.resolution IS NOT NULL, p.state, coalesce(r.transfer_id, 0),
 				CASE r.kind WHEN 'amount_mismatch' THEN abs(r.gateway_amount - r.ledger_amount)
-					ELSE coalesce(r.gateway_amount, r.ledger_amount, 0) END
+					ELSE abs(coalesce(r.gateway_amount, r.ledger_amount, 0)) END
 			FROM recon_results r
 			JOIN recon_statements s ON s.id = r.statement_id JOIN recon_periods p ON p.id = s.period_id
 			WHERE r.id = $1 FOR UPDATE OF r`, resultID).Scan(&kind, &resolved, &periodState, &own, &want)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "recon.result_not_found")
-		}
-		if err != nil {
-			return err
-		}
-		switch {
-		case periodState == "closed":
-			return apperr.New(apperr.Conflict, "recon.period_closed")
-		case kind == Matched:
-			return apperr.New(apperr.Conflict, "recon.not_exception")
-		case resolved:
-			return apperr.New(apperr.Conflict, "recon.already_resolved")
-		}
-		var correcting *int64
-		if r.Kind == "transfer" {
-			// The correcting transfer moves exactly the exception's amount (the difference, for
-			// an amount mismatch), is not the exception's own transfer, and corrects only this one.
-			var amount int64
-			var used bool
-			err := tx.QueryRow(ctx, `SELECT t.amount, EXISTS (SELECT 1 FROM recon_results u WHERE u.correcting_transfer = t.id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "recon.result_not_found")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case periodState == "closed":
+		return apperr.New(apperr.Conflict, "recon.period_closed")
+	case kind == Matched:
+		return apperr.New(apperr.Conflict, "recon.not_exception")
+	case resolved:
+		return apperr.New(apperr.Conflict, "recon.already_resolved")
+	}
+	var correcting *int64
+	if r.Kind == "transfer" {
+		// The correcting transfer moves exactly the exception's amount (the difference, for
+		// an amount mismatch), is not the exception's own transfer, and corrects only this one.
+		var amount int64
+		var used bool
+		err := tx.QueryRow(ctx, `SELECT t.amount, EXISTS (SELECT 1 FROM recon_results u WHERE u.correcting_transfer = t.id)
 				FROM ledger_transfers t WHERE t.id = $1`, r.Correcting).Scan(&amount, &used)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return apperr.InvalidField("transfer", "recon.transfer_not_found")
-			case err != nil:
-				return err
-			case used:
-				return apperr.InvalidField("transfer", "recon.transfer_used")
-			case r.Correcting == own:
-				return apperr.InvalidField("transfer", "recon.transfer_own")
-			case amount != want:
-				e := apperr.InvalidField("transfer", "recon.transfer_amount")
-				e.Args = map[string]any{"Want": money.Plain(want), "Got": money.Plain(amount)}
-				return e
-			}
-			correcting = &r.Correcting
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return apperr.InvalidField("transfer", "recon.transfer_not_found")
+		case err != nil:
+			return err
+		case used:
+			return apperr.InvalidField("transfer", "recon.transfer_used")
+		case r.Correcting == own:
+			return apperr.InvalidField("transfer", "recon.transfer_own")
+		case amount != want:
+			e := apperr.InvalidField("transfer", "recon.transfer_amount")
+			e.Args = map[string]any{"Want": money.Plain(want), "Got": money.Plain(amount)}
+			return e
 		}
-		if _, err := tx.Exec(ctx, `UPDATE recon_results SET resolution = $2, resolution_note = $3, correcting_transfer = $4,
+		correcting = &r.Correcting
+	}
+	if _, err := tx.Exec(ctx, `UPDATE recon_results SET resolution = $2, resolution_note = $3, correcting_transfer = $4,
 			resolved_by = $5, resolved_at = now() WHERE id = $1`, resultID, r.Kind, r.Note, correcting, actor.StaffID(ctx)); err != nil {
-			if db.IsUniqueViolation(err, "recon_results_correcting_idx") {
-				return apperr.InvalidField("transfer", "recon.transfer_used")
-			}
-			return closedErr(err)
+		if db.IsUniqueViolation(err, "recon_results_correcting_idx") {
+			return apperr.InvalidField("transfer", "recon.transfer_used")
 		}
-		return audit.Record(ctx, tx, "recon.resolved", "recon_result", resultID, nil, r)
-	})
+		return closedErr(err)
+	}
+	return audit.Record(ctx, tx, "recon.resolved", "recon_result", resultID, nil, r)
 }
 
 // Summary is a period's status at a glance: counts and amounts by kind.
