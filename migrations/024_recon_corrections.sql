@@ -1,4 +1,4 @@
--- Correcting entries from reconciliation (issue 12; RULES.md §4): finance posts a correcting
+-- Correcting entries from reconciliation (issue 12; RULES.md §3.5): finance posts a correcting
 -- transfer between the gateway-clearing account and a party (a user's available money, or the
 -- platform's revenue for a write-off) — from an exception, which the posted transfer then resolves,
 -- or for a period already closed. A correction is always dated when it is posted (the open

@@ -17,7 +17,7 @@ import (
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 )
 
-// A correction is a correcting transfer finance posts from reconciliation (RULES.md §4,
+// A correction is a correcting transfer finance posts from reconciliation (RULES.md §3.5,
 // migrations/024_recon_corrections.sql): between the gateway-clearing account and a party — a
 // user's available money, or the platform's revenue for a write-off. Posted from an exception, it
 // moves exactly the exception's amount and resolves it; posted for a closed period, it is dated
