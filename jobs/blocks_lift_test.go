@@ -28,7 +28,7 @@ func TestBlocksLiftJobLiftsTimedBlock(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO accounts (kind, name, phone) VALUES ('courier', 'C', '+380500000001') RETURNING id`).Scan(&id))
 	until := time.Now().Add(time.Second)
 	require.NoError(t, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		_, err := accounts.BlockTx(ctx, tx, accounts.BlockRequest{AccountID: id, Functions: []accounts.Function{accounts.FnPayouts}, Reason: "law", EndsAt: &until})
+		_, err := accounts.BlockTx(ctx, tx, accounts.BlockRequest{Now: time.Now(), AccountID: id, Functions: []accounts.Function{accounts.FnPayouts}, Reason: "law", EndsAt: &until})
 		return err
 	}))
 	require.Error(t, accounts.CheckFunction(ctx, pool, id, accounts.FnPayouts))

@@ -71,6 +71,9 @@ type BlockRequest struct {
 	EndsAt       *time.Time
 	// Notify sends the user a notice by e-mail and SMS (the default on the form).
 	Notify bool
+	// Now is the moment the block takes effect, from the portal's clock: an end date must lie
+	// after it.
+	Now time.Time
 }
 
 // MaxNote is the longest free-text note a block or lift may carry.
@@ -150,7 +153,10 @@ func GetBlock(ctx context.Context, q db.Querier, id int64) (Block, error) {
 // BlockTx blocks the account (or some of its functions) on tx: the block, the account's status,
 // the audit entry and the user's notice are written together.
 func BlockTx(ctx context.Context, tx pgx.Tx, r BlockRequest) (Block, error) {
-	if err := r.Validate(time.Now()); err != nil {
+	if r.Now.IsZero() {
+		return Block{}, errors.New("accounts: BlockRequest.Now is not set")
+	}
+	if err := r.Validate(r.Now); err != nil {
 		return Block{}, err
 	}
 	var status, name string
@@ -174,9 +180,9 @@ func BlockTx(ctx context.Context, tx pgx.Tx, r BlockRequest) (Block, error) {
 	}
 	var id int64
 	if err := tx.QueryRow(ctx, `
-		INSERT INTO account_blocks (account_id, functions, reason, complaint_ref, note, ends_at, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		r.AccountID, fns, r.Reason, r.ComplaintRef, r.Note, r.EndsAt, createdBy).Scan(&id); err != nil {
+		INSERT INTO account_blocks (account_id, functions, reason, complaint_ref, note, starts_at, ends_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		r.AccountID, fns, r.Reason, r.ComplaintRef, r.Note, r.Now, r.EndsAt, createdBy).Scan(&id); err != nil {
 		return Block{}, err
 	}
 	if err := syncStatus(ctx, tx, r.AccountID); err != nil {

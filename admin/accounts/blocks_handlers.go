@@ -28,6 +28,7 @@ func (h *Handlers) Block(c *fiber.Ctx) error {
 		req.Functions = append(req.Functions, Function(f))
 	}
 	now := h.now()
+	req.Now = now
 	ends, err := endsAt(form.Duration, form.Until, now, actor.Zone(web.Ctx(c)))
 	if err == nil {
 		req.EndsAt = ends

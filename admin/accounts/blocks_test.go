@@ -57,7 +57,7 @@ func TestEachBlockedFunctionIsRefused(t *testing.T) {
 			id := f.account(t, "courier", false)
 			var b accounts.Block
 			require.NoError(t, f.tx(t, func(tx pgx.Tx) (err error) {
-				b, err = accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{AccountID: id, Functions: []accounts.Function{fn}, Reason: "agreement_breach"})
+				b, err = accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{Now: time.Now(), AccountID: id, Functions: []accounts.Function{fn}, Reason: "agreement_breach"})
 				return err
 			}))
 			for _, other := range accounts.Functions {
@@ -90,7 +90,7 @@ func TestEachBlockedFunctionIsRefused(t *testing.T) {
 		id := f.account(t, "client", true)
 		until := time.Now().Add(7 * 24 * time.Hour)
 		require.NoError(t, f.tx(t, func(tx pgx.Tx) error {
-			_, err := accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{AccountID: id, Whole: true, Reason: "law", EndsAt: &until, Notify: true})
+			_, err := accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{Now: time.Now(), AccountID: id, Whole: true, Reason: "law", EndsAt: &until, Notify: true})
 			return err
 		}))
 		for _, fn := range accounts.Functions {
@@ -126,7 +126,7 @@ func TestTimedBlockLiftsOnce(t *testing.T) {
 	until := time.Now().Add(time.Hour)
 	var b accounts.Block
 	require.NoError(t, f.tx(t, func(tx pgx.Tx) (err error) {
-		b, err = accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{AccountID: id, Whole: true, Reason: "system_threat", EndsAt: &until})
+		b, err = accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{Now: time.Now(), AccountID: id, Whole: true, Reason: "system_threat", EndsAt: &until})
 		return err
 	}))
 	n, err := accounts.LiftExpired(context.Background(), f.pool, time.Now())

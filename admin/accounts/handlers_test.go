@@ -83,3 +83,22 @@ func TestAccountPageSections(t *testing.T) {
 	// An editor may not open accounts at all.
 	require.Equal(t, http.StatusForbidden, env.Login("editor@demo.postdesk").Get(fmt.Sprintf("/accounts/%d", id)).Status)
 }
+
+// A block's end is checked against the portal's clock, not the machine's: on the portal's
+// 1 March 2026 an end on 5 March is in the future (it was refused as "in the past" while the
+// check read the machine's time), and an end on 27 February is refused.
+func TestBlockEndIsCheckedAgainstThePortalsClock(t *testing.T) {
+	t.Parallel()
+	env := admintest.New(t)
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	env.Clock.Set(time.Date(2026, 3, 1, 10, 0, 0, 0, kyiv))
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM accounts WHERE kind = 'courier' ORDER BY id LIMIT 1`).Scan(&id))
+	page := fmt.Sprintf("/accounts/%d", id)
+	lead := env.Login("lead@demo.postdesk")
+	r := lead.PostForm(page+"/blocks", url.Values{"scope": {"functions"}, "function": {"payouts"}, "reason": {"law"}, "until": {"2026-02-27T12:00"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	r = lead.PostForm(page+"/blocks", url.Values{"scope": {"functions"}, "function": {"payouts"}, "reason": {"law"}, "until": {"2026-03-05T12:00"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+}

@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,7 @@ func TestPartlyBlockedAccountIsBlocked(t *testing.T) {
 	f := newFixture(t)
 	id := f.account(t, "client", false)
 	require.NoError(t, f.tx(t, func(tx pgx.Tx) error {
-		_, err := accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{AccountID: id,
+		_, err := accounts.BlockTx(f.ctx, tx, accounts.BlockRequest{Now: time.Now(), AccountID: id,
 			Functions: []accounts.Function{accounts.FnLogin}, Reason: "agreement_breach"})
 		return err
 	}))

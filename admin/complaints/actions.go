@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,7 +17,7 @@ import (
 // runAction carries out one measure of an upheld decision through the desk that owns it, on the
 // decision's transaction: the money moves or the block starts exactly when the decision commits.
 // Ledger keys name the complaint and the measure, so a replay posts nothing twice.
-func runAction(ctx context.Context, tx pgx.Tx, c Complaint, a Action) (accountID int64, result string, err error) {
+func runAction(ctx context.Context, tx pgx.Tx, c Complaint, a Action, now time.Time) (accountID int64, result string, err error) {
 	need := func(p *int64, field string) (int64, error) {
 		if p == nil {
 			return 0, apperr.InvalidField(field, "complaints.decide.needs_account")
@@ -92,7 +93,7 @@ func runAction(ctx context.Context, tx pgx.Tx, c Complaint, a Action) (accountID
 			return 0, "", err
 		}
 		req := accounts.BlockRequest{AccountID: acc, Whole: a.Kind != ActBlockFunctions, Reason: "complaint_decision",
-			ComplaintRef: c.Number, Notify: true}
+			ComplaintRef: c.Number, Notify: true, Now: now}
 		if a.Kind == ActDeactivation {
 			req.Note = "deactivation"
 		}

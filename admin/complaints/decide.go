@@ -45,7 +45,7 @@ func (s *Store) Decide(ctx context.Context, id int64, d Decision) error {
 		}
 		var done []map[string]any
 		for _, a := range d.Actions {
-			acc, result, err := runAction(ctx, tx, c, a)
+			acc, result, err := runAction(ctx, tx, c, a, s.now())
 			if err != nil {
 				return err
 			}
