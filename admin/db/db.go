@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,11 +19,21 @@ import (
 	"github.com/postdesk/postdesk/migrations"
 )
 
+// DefaultMaxConns is a pool's size unless DATABASE_URL sets pool_max_conns.
+const DefaultMaxConns = 16
+
 // Open connects a pool and checks that the server answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	// pgxpool's default (as many connections as cores, at least 4) is too few for a process that
+	// also runs River: its notifier keeps one connection, and each running job (an export, a
+	// statement load) holds one for as long as it runs, so pages queued behind them for seconds.
+	// Most connections wait on the network, not the cores. The URL's pool_max_conns still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "postdesk"
 	// Every session works in UTC; pages convert to the platform's zone.
