@@ -55,9 +55,13 @@ func accountFiles(ctx context.Context, q db.Querier, id ID) ([]accountsv.FileRow
 // accountComplaints are the complaints the account filed or answers (the complaints desk's table).
 func accountComplaints(ctx context.Context, q db.Querier, id ID) ([]accountsv.ComplaintRow, error) {
 	rows, err := q.Query(ctx, `
-		SELECT id, number, state, CASE WHEN complainant_account_id = $1 THEN 'complainant' ELSE 'respondent' END, received_at, decision_due
-		FROM complaints WHERE complainant_account_id = $1 OR respondent_account_id = $1
-		ORDER BY received_at DESC, id DESC LIMIT 10`, id)
+		SELECT id, number, state, CASE WHEN complainant_account_id = $1 THEN 'complainant' ELSE 'respondent' END, received_at, decision_due FROM (
+			(SELECT id, number, state, complainant_account_id, received_at, decision_due FROM complaints
+				WHERE complainant_account_id = $1 ORDER BY received_at DESC, id DESC LIMIT 10)
+			UNION -- an account on both sides of one complaint shows it once
+			(SELECT id, number, state, complainant_account_id, received_at, decision_due FROM complaints
+				WHERE respondent_account_id = $1 ORDER BY received_at DESC, id DESC LIMIT 10)
+		) c ORDER BY received_at DESC, id DESC LIMIT 10`, id)
 	if err != nil {
 		return nil, err
 	}

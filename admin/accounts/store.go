@@ -233,8 +233,12 @@ var escapeLike = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace
 // Counts gives the registry's clients, couriers and blocked accounts (every kind of block: the
 // whole account or some of its functions), for the dashboard.
 func Counts(ctx context.Context, q db.Querier) (clients, couriers, blocked int64, err error) {
-	err = q.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'client'), count(*) FILTER (WHERE kind = 'courier'),
-		count(*) FILTER (WHERE status = 'blocked' OR (status = 'active' AND `+partlyBlocked+`)) FROM accounts`).
+	// Kinds from their index, the partly blocked from the (small) set of open function blocks:
+	// testing every account for a block took 60 ms with 25,000 accounts on every dashboard.
+	err = q.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts WHERE kind = 'client'), (SELECT count(*) FROM accounts WHERE kind = 'courier'),
+		(SELECT count(*) FROM accounts WHERE status = 'blocked') +
+		(SELECT count(DISTINCT ab.account_id) FROM account_blocks ab JOIN accounts a ON a.id = ab.account_id
+			WHERE a.status = 'active' AND ab.lifted_at IS NULL AND ab.functions <> '{}')`).
 		Scan(&clients, &couriers, &blocked)
 	return
 }

@@ -143,7 +143,7 @@ func addFile(ctx context.Context, tx pgx.Tx, id int64, kind string, f Upload) er
 	if kind == "evidence" {
 		var n int
 		var total int64
-		err := tx.QueryRow(ctx, `WITH c AS (SELECT id FROM complaints WHERE id = $1 FOR UPDATE)
+		err := tx.QueryRow(ctx, `WITH c AS (SELECT id FROM complaints WHERE id = $1 FOR NO KEY UPDATE)
 			SELECT count(f.id), coalesce(sum(length(f.data)), 0) FROM c LEFT JOIN complaint_files f ON f.complaint_id = c.id AND f.kind = 'evidence'`, id).
 			Scan(&n, &total)
 		if err != nil {

@@ -154,10 +154,13 @@ func (c Complaint) As(v rbac.View) Complaint {
 	return c
 }
 
-// lock takes the complaint's row for the rest of tx and returns its state.
+// lock takes the complaint's row for the rest of tx and returns its state. FOR NO KEY UPDATE
+// serializes the complaint's actions without waiting for transactions that only reference the row
+// (an SLA sweep inserting the events and alerts of 2,000 complaints holds their key-share locks
+// until it commits: a FOR UPDATE here waited seconds behind it).
 func lock(ctx context.Context, tx pgx.Tx, id int64) (State, error) {
 	var st State
-	err := tx.QueryRow(ctx, `SELECT state FROM complaints WHERE id = $1 FOR UPDATE`, id).Scan(&st)
+	err := tx.QueryRow(ctx, `SELECT state FROM complaints WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&st)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", apperr.New(apperr.NotFound, "complaints.not_found")
 	}
