@@ -332,35 +332,38 @@ func (s *Server) navigation(c *fiber.Ctx) error {
 	var nav []views.NavItem
 	for _, n := range Nav {
 		if s.deps.Enforcer.Can(a.Roles, n.Perm) {
-			nav = append(nav, views.NavItem{Key: n.Key, Href: n.Href})
+			nav = append(nav, views.NavItem{Key: n.Key, Href: n.Href, Group: n.Group})
 		}
 	}
 	c.Locals(web.LocalNav, nav)
 	return c.Next()
 }
 
-// Nav is the navigation, in order, with the permission each entry needs.
+// Nav is the navigation, in order, grouped by desk, with the permission each entry needs. The
+// sidebar shows a desk's heading only when the user may open one of its entries.
 var Nav = []struct {
-	Key, Href string
-	Perm      rbac.Perm
+	Key, Href, Group string
+	Perm             rbac.Perm
 }{
-	{"nav.dashboard", "/", rbac.DashboardRead},
-	{"nav.accounts", "/accounts", rbac.AccountsRead},
-	{"nav.orders", "/orders", rbac.OrdersRead},
-	{"nav.complaints", "/complaints", rbac.ComplaintsRead},
-	{"nav.moderation", "/moderation", rbac.ModerationRead},
-	{"nav.finance", "/finance", rbac.FinanceRead},
-	{"nav.payouts", "/finance/payouts", rbac.PayoutsRead},
-	{"nav.funding", "/finance/funding", rbac.FundingRequest},
-	{"nav.reconciliation", "/finance/reconciliation", rbac.ReconRead},
-	{"nav.news", "/news", rbac.NewsRead},
-	{"nav.notifications", "/notifications", rbac.NotificationsRead},
-	{"nav.webhooks", "/webhooks", rbac.NotificationsRead},
-	{"nav.apikeys", "/apikeys", rbac.APIKeysRead},
-	{"nav.staff", "/admin/staff", rbac.StaffManage},
-	{"nav.groups", "/admin/groups", rbac.GroupsManage},
-	{"nav.audit", "/admin/audit", rbac.AuditRead},
-	{"nav.jobs", "/admin/jobs", rbac.JobsManage},
+	{"nav.dashboard", "/", "", rbac.DashboardRead},
+	{"nav.complaints", "/complaints", "nav.group.work", rbac.ComplaintsRead},
+	{"nav.complaints_board", "/complaints/board", "nav.group.work", rbac.ComplaintsBoard},
+	{"nav.moderation", "/moderation", "nav.group.work", rbac.ModerationRead},
+	{"nav.orders", "/orders", "nav.group.work", rbac.OrdersRead},
+	{"nav.finance", "/finance", "nav.group.money", rbac.FinanceRead},
+	{"nav.payouts", "/finance/payouts", "nav.group.money", rbac.PayoutsRead},
+	{"nav.funding", "/finance/funding", "nav.group.money", rbac.FundingRequest},
+	{"nav.reconciliation", "/finance/reconciliation", "nav.group.money", rbac.ReconRead},
+	{"nav.accounts", "/accounts", "nav.group.people", rbac.AccountsRead},
+	{"nav.staff", "/admin/staff", "nav.group.people", rbac.StaffManage},
+	{"nav.groups", "/admin/groups", "nav.group.people", rbac.GroupsManage},
+	{"nav.roles", "/admin/roles", "nav.group.people", rbac.GroupsManage},
+	{"nav.news", "/news", "nav.group.content", rbac.NewsRead},
+	{"nav.notifications", "/notifications", "nav.group.content", rbac.NotificationsRead},
+	{"nav.webhooks", "/webhooks", "nav.group.content", rbac.NotificationsRead},
+	{"nav.audit", "/admin/audit", "nav.group.system", rbac.AuditRead},
+	{"nav.jobs", "/admin/jobs", "nav.group.system", rbac.JobsManage},
+	{"nav.apikeys", "/apikeys", "nav.group.system", rbac.APIKeysRead},
 }
 
 func (s *Server) ready(c *fiber.Ctx) error {

@@ -31,8 +31,35 @@ type User struct {
 
 // NavItem is one entry of the navigation; the server lists only those the user may use.
 type NavItem struct {
-	Key  string // translation key
-	Href string
+	Key   string // translation key
+	Href  string
+	Group string // translation key of the desk's heading ("" for entries above the groups)
+}
+
+// NavGroup is one desk's heading and its entries, as the sidebar shows them.
+type NavGroup struct {
+	Key   string // translation key of the heading; "" for the entries above every heading
+	Items []NavItem
+}
+
+// ID is the element id of the desk's heading.
+func (g NavGroup) ID() string { return "nav-" + strings.TrimPrefix(g.Key, "nav.group.") }
+
+// NavGroups gathers the navigation by desk, in the order the desks first appear. A desk none of
+// whose entries the user may open has no entries here, so it has no heading either.
+func (p Page) NavGroups() []NavGroup {
+	var groups []NavGroup
+	at := map[string]int{}
+	for _, n := range p.Nav {
+		i, ok := at[n.Group]
+		if !ok {
+			i = len(groups)
+			at[n.Group] = i
+			groups = append(groups, NavGroup{Key: n.Group})
+		}
+		groups[i].Items = append(groups[i].Items, n)
+	}
+	return groups
 }
 
 // T is i18n.T, short for templates.

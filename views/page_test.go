@@ -29,3 +29,18 @@ func TestActiveMarksTheLongestSection(t *testing.T) {
 		}
 	}
 }
+
+func TestNavGroupsKeepDeskOrderAndSkipEmptyDesks(t *testing.T) {
+	p := Page{Nav: []NavItem{{Href: "/"}, {Href: "/orders", Group: "nav.group.work"}, {Href: "/finance", Group: "nav.group.money"},
+		{Href: "/complaints", Group: "nav.group.work"}}}
+	g := p.NavGroups()
+	if len(g) != 3 || g[0].Key != "" || g[1].Key != "nav.group.work" || g[2].Key != "nav.group.money" {
+		t.Fatalf("groups %+v", g)
+	}
+	if len(g[1].Items) != 2 || g[1].Items[1].Href != "/complaints" {
+		t.Fatalf("work desk %+v", g[1].Items)
+	}
+	if len((Page{}).NavGroups()) != 0 {
+		t.Fatal("no entries, no groups")
+	}
+}

@@ -13,13 +13,28 @@
     htmx.config.includeIndicatorStyles = false;
     htmx.config.allowEval = false;
 
-    // On a small screen the navigation folds behind the menu button.
+    // On a small screen the navigation folds behind the menu button. Opening it moves the focus to
+    // the current page's link (or the first); Escape closes it and gives the focus back to the button.
     var menu = document.querySelector(".menu-toggle");
-    if (menu) menu.addEventListener("click", function () {
-      var open = menu.getAttribute("aria-expanded") !== "true";
+    var nav = document.getElementById("site-nav");
+    function setMenu(open, focus) {
       menu.setAttribute("aria-expanded", open ? "true" : "false");
-      document.getElementById("site-nav").classList.toggle("open", open);
-    });
+      nav.classList.toggle("open", open);
+      if (!focus) return;
+      if (open) (nav.querySelector('a[aria-current="page"]') || nav.querySelector("a") || menu).focus();
+      else menu.focus();
+    }
+    if (menu && nav) {
+      menu.addEventListener("click", function (e) {
+        // A keyboard click (Enter, Space) has detail 0: take the focus into the list then.
+        setMenu(menu.getAttribute("aria-expanded") !== "true", e.detail === 0);
+      });
+      document.addEventListener("keydown", function (e) {
+        if (e.key !== "Escape" || menu.getAttribute("aria-expanded") !== "true") return;
+        if (document.querySelector("dialog[open]")) return; // the dialog's own Escape comes first
+        setMenu(false, nav.contains(document.activeElement) || document.activeElement === menu);
+      });
+    }
 
     var lang = document.getElementById("lang-select");
     if (lang) lang.addEventListener("change", function () {
