@@ -3,6 +3,11 @@ package settle_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,7 +34,7 @@ func BenchmarkOrderSettlement(b *testing.B) {
 	// mostly wait for one another on the same clients' balances (64 of each measured half the
 	// throughput), which a platform with thousands of users does not see.
 	const workers, nClients, nCouriers = 32, 1000, 200
-	f := benchFixture(b, 4)
+	f, url := benchFixture(b, 4)
 	var clients, couriers []ledger.UserID
 	for range nClients {
 		clients = append(clients, f.user(b, "client", 1_000_000_00))
@@ -75,7 +80,14 @@ func BenchmarkOrderSettlement(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	require.NoError(b, failed)
-	b.ReportMetric(float64(4*b.N)/elapsed.Seconds(), "transfers/s")
+	transfers := float64(4*b.N) / elapsed.Seconds()
+	b.ReportMetric(transfers, "transfers/s")
+	// The machine's limit, measured on the same server in the same run: pgbench's simple-update
+	// transactions (-N) from as many connections as the settlement's pool.
+	if tps, ok := pgbenchTPS(b, url, 4); ok {
+		b.ReportMetric(tps, "pgbench-N-tps")
+		b.ReportMetric(transfers/tps, "ratio")
+	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "orders/s")
 	b.ReportMetric(float64(retries.Swap(0)), "deadlock-retries")
 	f.sound(b)
@@ -97,8 +109,8 @@ func retry(f *fixture, e func(context.Context, pgx.Tx, int64) error, id int64) e
 // retries counts the events run again after a deadlock.
 var retries atomic.Int64
 
-// benchFixture is a fresh database with a pool of conns connections.
-func benchFixture(b *testing.B, conns int) *fixture {
+// benchFixture is a fresh database with a pool of conns connections, and the database's URL.
+func benchFixture(b *testing.B, conns int) (*fixture, string) {
 	_, url := dbtest.NewWithURL(b)
 	cfg, err := pgxpool.ParseConfig(url)
 	require.NoError(b, err)
@@ -108,5 +120,29 @@ func benchFixture(b *testing.B, conns int) *fixture {
 	b.Cleanup(pool.Close)
 	p, err := ledger.Platform(context.Background(), pool)
 	require.NoError(b, err)
-	return &fixture{ctx: context.Background(), pool: pool, platform: p}
+	return &fixture{ctx: context.Background(), pool: pool, platform: p}, url
+}
+
+// pgbenchTPS runs `pgbench -N` (scale 10, clients connections, 15 s) in the benchmark's own
+// database and returns its transactions per second; false when pgbench is not installed.
+func pgbenchTPS(b *testing.B, url string, clients int) (float64, bool) {
+	bin, err := exec.LookPath("pgbench")
+	if err != nil {
+		dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
+		if len(dirs) == 0 {
+			b.Log("pgbench not found: no ratio (apt-get install postgresql-client)")
+			return 0, false
+		}
+		slices.Sort(dirs)
+		bin = dirs[len(dirs)-1]
+	}
+	out, err := exec.Command(bin, "-i", "-s", "10", "-q", url).CombinedOutput()
+	require.NoError(b, err, "%s", out)
+	out, err = exec.Command(bin, "-N", "-c", strconv.Itoa(clients), "-j", "2", "-T", "15", url).CombinedOutput()
+	require.NoError(b, err, "%s", out)
+	m := regexp.MustCompile(`tps = ([0-9.]+)`).FindSubmatch(out)
+	require.NotNil(b, m, "%s", out)
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	require.NoError(b, err)
+	return tps, true
 }
