@@ -59,6 +59,7 @@ func TestBrowserEveryPageFitsEveryScreen(t *testing.T) {
 				setLang(t, b, base, lang)
 				if li == 0 {
 					pages = rolePages(t, b, base)
+					t.Logf("%d pages: %v", len(pages), pages)
 					problems = append(problems, homeLinks(t, b, base)...)
 				}
 				for _, p := range pages {
@@ -85,8 +86,9 @@ func setLang(t *testing.T, b context.Context, base, lang string) {
 	require.Equal(t, int64(303), status, "switch to %s", lang)
 }
 
-// rolePages lists the role's navigation as the sidebar shows it, and after each list page the first
-// record it links to (an account, an order, a complaint...), so detail pages are measured too.
+// rolePages lists the role's navigation as the sidebar shows it and, after each entry, the pages of
+// its section the page links to (new, import, ledger, settings...) and the first record it lists
+// (an account, an order, a complaint...), so forms and detail pages are measured too.
 func rolePages(t *testing.T, b context.Context, base string) []string {
 	t.Helper()
 	var nav []string
@@ -94,21 +96,31 @@ func rolePages(t *testing.T, b context.Context, base string) []string {
 		chromedp.Evaluate(`[...document.querySelectorAll('#site-nav a')].map(a => a.getAttribute('href'))`, &nav)))
 	require.NotEmpty(t, nav)
 	pages := []string{"/me"}
+	seen := map[string]bool{"/me": true}
 	for _, p := range nav {
-		pages = append(pages, p)
+		if !seen[p] {
+			seen[p] = true
+			pages = append(pages, p)
+		}
 		if p == "/admin/jobs" { // River's own app, outside the portal's layout
 			continue
 		}
-		var first string
+		var links []string
 		js := fmt.Sprintf(`(() => {
-			const re = new RegExp('^' + %q.replace(/\/$/, '') + '/[^/?#]+$');
-			const a = [...document.querySelectorAll('main a[href]')].find(a => re.test(a.getAttribute('href'))
-				&& !/\/(new|import|board|find|duplicates|caught)$/.test(a.getAttribute('href')) && !/\.[a-z]+$/.test(a.getAttribute('href')));
-			return a ? a.getAttribute('href') : '';
+			const re = new RegExp('^' + %q.replace(/\/$/, '') + '/[^/?#.]+$'), sub = [], rec = [];
+			for (const a of document.querySelectorAll('main a[href]')) {
+				const h = a.getAttribute('href');
+				if (!re.test(h)) continue;
+				(/^[a-z-]+$/.test(h.split('/').pop()) ? sub : rec).push(h);
+			}
+			return [...new Set(sub), ...rec.slice(0, 1)];
 		})()`, p)
-		require.NoError(t, chromedp.Run(b, chromedp.Navigate(base+p), chromedp.Evaluate(js, &first)))
-		if first != "" {
-			pages = append(pages, first)
+		require.NoError(t, chromedp.Run(b, chromedp.Navigate(base+p), chromedp.Evaluate(js, &links)))
+		for _, l := range links {
+			if !seen[l] {
+				seen[l] = true
+				pages = append(pages, l)
+			}
 		}
 	}
 	return pages
