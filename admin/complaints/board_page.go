@@ -18,9 +18,7 @@ func (h *Handlers) BoardPage(c *fiber.Ctx) error {
 	}
 	p := complaintsv.BoardPage{}
 	for _, w := range b.Weeks {
-		p.Weeks = append(p.Weeks, complaintsv.BoardWeek{Label: w.Start.Format("2006-01-02"), Received: w.Received, Decided: w.Decided,
-			OnTimePct: int(w.OnTimeShare()*100 + 0.5), NoticePct: int(w.NoticeShare()*100 + 0.5), AvgDays: fmt.Sprintf("%.1f", w.AvgDays)})
-		p.Max = max(p.Max, w.Received, w.Decided)
+		p.Weeks = append(p.Weeks, boardWeek(w))
 	}
 	for _, a := range b.Agents {
 		name := a.Name
@@ -31,6 +29,22 @@ func (h *Handlers) BoardPage(c *fiber.Ctx) error {
 		p.MaxB = max(p.MaxB, a.Breaches)
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "complaints.board"), complaintsv.Board(p))
+}
+
+// boardWeek is a week as the board shows it: shares and the average only for weeks that have
+// decisions (or notices) to measure, "—" otherwise.
+func boardWeek(w Week) complaintsv.BoardWeek {
+	v := complaintsv.BoardWeek{Label: w.Start.Format("02.01"), Start: w.Start.Format("2006-01-02"), Received: w.Received, Decided: w.Decided,
+		OnTime: "—", Notice: "—", AvgDays: "—"}
+	if w.Decided > 0 {
+		pct := float64(pct(w.OnTimeShare()))
+		v.OnTimePct, v.OnTime, v.AvgDays = &pct, fmt.Sprintf("%.0f%%", pct), fmt.Sprintf("%.1f", w.AvgDays)
+	}
+	if w.Notified > 0 {
+		pct := float64(pct(w.NoticeShare()))
+		v.NoticePct, v.Notice = &pct, fmt.Sprintf("%.0f%%", pct)
+	}
+	return v
 }
 
 // BoardExport streams the board's weeks and breaches as an Excel workbook.

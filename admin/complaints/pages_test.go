@@ -3,6 +3,7 @@ package complaints_test
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -42,6 +43,14 @@ func TestPagesForAgentAndLead(t *testing.T) {
 	r = lead.Get("/complaints/board")
 	require.Equal(t, 200, r.Status)
 	require.Contains(t, r.Body, "<svg")
+	// Issue 14, item 2: week labels each their own, axes and legends, "—" for a week with nothing
+	// decided (the demo's recent weeks), never "0%".
+	require.GreaterOrEqual(t, len(regexp.MustCompile(`<text [^>]*>\d\d\.\d\d</text>`).FindAllString(r.Body, -1)), 6)
+	require.Contains(t, r.Body, ">100%</text>")
+	require.Contains(t, r.Body, `class="legend"`)
+	require.Contains(t, r.Body, `<td class="num">—</td>`)
+	require.NotContains(t, r.Body, `<td class="num">0%</td>`)
+	require.Contains(t, r.Body, "Decided on time: —</title>")
 	x := lead.Get("/complaints/board.xlsx")
 	require.Equal(t, 200, x.Status)
 	require.True(t, strings.HasPrefix(x.Body, "PK"), "an xlsx is a zip")

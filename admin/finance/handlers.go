@@ -14,10 +14,12 @@ import (
 	"github.com/postdesk/postdesk/admin/enqueue"
 	"github.com/postdesk/postdesk/admin/finance/ledger"
 	"github.com/postdesk/postdesk/admin/finance/settle"
+	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/money"
 	"github.com/postdesk/postdesk/admin/orders"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
+	"github.com/postdesk/postdesk/views"
 	"github.com/postdesk/postdesk/views/financev"
 )
 
@@ -69,32 +71,29 @@ func (h *Handlers) Overview(c *fiber.Ctx) error {
 	for _, k := range tb.Kinds {
 		o.Kinds = append(o.Kinds, financev.KindLine{Kind: string(k.Kind), Accounts: k.Accounts, Balance: money.Show(ctx, k.Balance, h.Currency)})
 	}
-	o.Bars, o.ChartW, o.ChartH, o.RevenueSum = chart(days, h.show(c))
+	o.Chart, o.RevenueSum = revenueChart(c, days, h.Currency)
 	for _, d := range days {
 		o.HasRevenue = o.HasRevenue || d.Amount != 0
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.title"), financev.OverviewPage(o))
 }
 
-// chart lays the days out as bars in a viewBox; negative days (refunds) draw as empty.
-func chart(days []Day, show func(ledger.Minor) string) (bars []financev.Bar, w, hgt float64, sum string) {
-	const barW, gap = 10.0, 2.0
-	hgt = 100
-	w = float64(len(days)) * (barW + gap)
-	var peak, total ledger.Minor
+// revenueChart is the revenue by day as a bar chart (dates on the x axis, amounts in the viewer's
+// number style on the y axis, the currency named on it; a day of refunds shows no bar) and the
+// period's total.
+func revenueChart(c *fiber.Ctx, days []Day, currency string) (views.Chart, string) {
+	ctx := web.Ctx(c)
+	lang := i18n.Lang(ctx)
+	ch := views.Chart{ID: "revenue-chart", Label: web.T(c, "finance.revenue_chart"), YTitle: currency,
+		Format: func(v float64) string { return money.Format(int64(v), "", lang) },
+		Series: []views.Series{{Name: web.T(c, "finance.revenue"), Color: "#2a6fdb"}}}
+	var total ledger.Minor
 	for _, d := range days {
-		peak = max(peak, d.Amount)
 		total += d.Amount
+		ch.Labels = append(ch.Labels, d.Day.Format("02.01"))
+		ch.Series[0].Value = append(ch.Series[0].Value, views.Val(float64(max(d.Amount, 0))))
 	}
-	for i, d := range days {
-		bh := 0.0
-		if peak > 0 && d.Amount > 0 {
-			bh = float64(d.Amount) / float64(peak) * hgt
-		}
-		bars = append(bars, financev.Bar{X: float64(i) * (barW + gap), Y: hgt - bh, W: barW, H: bh,
-			Day: d.Day.Format("2006-01-02"), Amount: show(d.Amount)})
-	}
-	return bars, w, hgt, show(total)
+	return ch, money.Show(ctx, total, currency)
 }
 
 // filter reads the ledger browser's filters from the query string.

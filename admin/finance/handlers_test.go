@@ -64,7 +64,13 @@ func TestFinancePages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, `<td class="num" id="trial-total">`+money.Format(0, "UAH", "en")+`</td>`)
 	require.Contains(t, r.Body, `<svg class="chart"`)
-	require.Contains(t, r.Body, `class="bar"`)
+	require.Contains(t, r.Body, `class="chart-bar"`)
+	// Issue 14, item 6: the revenue chart has dates, a y axis in the viewer's number style with the
+	// currency, and a legend (it was one bar without axes or dates).
+	require.Regexp(t, `<text [^>]*>\d\d\.\d\d</text>`, r.Body)
+	require.Regexp(t, `<text [^>]*text-anchor="end"[^>]*>0\.00</text>`, r.Body)
+	require.Contains(t, r.Body, `>UAH</text>`)
+	require.Contains(t, r.Body, `class="legend"`)
 
 	r = fin.Get("/finance/ledger?order=" + number)
 	require.Equal(t, http.StatusOK, r.Status)
