@@ -1,7 +1,9 @@
 package payouts_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -52,6 +54,7 @@ func crashWorker() {
 		DataDir: dir, Gateway: gw, PayoutWorkers: 3, PayoutTimeout: 2 * time.Second, JobTimeout: 2 * time.Second, RescueAfter: 3 * time.Second})
 	fail(err)
 	fail(client.Start(ctx))
+	fmt.Println("ready") // the test kills a worker only once it works
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
 	<-stop
@@ -79,11 +82,32 @@ func TestCrashKilledWorkerPaysEachPayoutOnce(t *testing.T) {
 		ids = append(ids, p.ID)
 	}
 
+	// start runs a worker process and waits until its workers run: on a loaded machine a process
+	// (built with -race) can take longer to start than the time between kills, and a worker killed
+	// before it starts interrupts nothing.
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "PAYOUTS_CRASH_WORKER=1", "PAYOUTS_CRASH_DB="+f.url, "PAYOUTS_CRASH_GATEWAY="+gwURL)
-		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
+		ready := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if sc.Text() == "ready" {
+					close(ready)
+					break
+				}
+			}
+			_, _ = io.Copy(io.Discard, out)
+		}()
+		select {
+		case <-ready:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a worker process did not start in 30 s")
+		}
 		return cmd
 	}
 	began := time.Now()
