@@ -174,6 +174,18 @@ const pageProbe = `(() => {
 			return path.join(' > ') + ' right=' + Math.round(e.getBoundingClientRect().right) + ' "' + (e.textContent || '').trim().slice(0, 60) + '"';
 		});
 	}
+	// What folds out (column chooser, extra filters) stays inside the screen once open.
+	out.folds = [];
+	for (const d of document.querySelectorAll('main details:not([open])')) {
+		d.open = true;
+		for (const c of d.children) {
+			const r = c.getBoundingClientRect();
+			if (c.tagName !== 'SUMMARY' && r.width > 0 && (r.left < 0 || r.right > w + 0.5))
+				out.folds.push((d.querySelector('summary') || d).textContent.trim().slice(0, 40) + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+		}
+		if (document.documentElement.scrollWidth > w) out.folds.push((d.querySelector('summary') || d).textContent.trim().slice(0, 40) + ' widens the page to ' + document.documentElement.scrollWidth);
+		d.open = false;
+	}
 	const nav = document.getElementById('site-nav'), menu = document.querySelector('.menu-toggle');
 	out.nav = nav ? {
 		visible: nav.getBoundingClientRect().height > 0,
@@ -252,6 +264,7 @@ func checkPage(t *testing.T, b context.Context, base, page, lang string, keys ke
 			ScrollWidth int64    `json:"scrollWidth"`
 			InnerWidth  int64    `json:"innerWidth"`
 			Widest      []string `json:"widest"`
+			Folds       []string `json:"folds"`
 			Nav         *struct {
 				Visible     bool     `json:"visible"`
 				MenuVisible bool     `json:"menuVisible"`
@@ -270,6 +283,9 @@ func checkPage(t *testing.T, b context.Context, base, page, lang string, keys ke
 			chromedp.Evaluate(pageProbe, &m), chromedp.Evaluate(dialogProbe, &dialogs)))
 		if m.ScrollWidth > m.InnerWidth {
 			at("at %s the page is %d px wide; reaching past the edge: %s", sc.name, m.ScrollWidth, strings.Join(m.Widest, "; "))
+		}
+		for _, f := range m.Folds {
+			at("at %s what folds out leaves the screen: %s", sc.name, f)
 		}
 		switch {
 		case m.Nav == nil:
