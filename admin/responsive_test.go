@@ -388,8 +388,8 @@ func TestBrowserMenuFoldsBehindTheButton(t *testing.T) {
 			headings: [...nav.querySelectorAll('.nav-heading')].map(h => h.textContent.trim())};
 	})()`
 	var closed, byKey, escaped, byMouse, again state
-	require.NoError(t, chromedp.Run(b, admintest.LogIn(base, "admin@demo.postdesk"),
-		chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/finance/payouts/new"),
+	require.NoError(t, chromedp.Run(b, chromedp.EmulateViewport(390, 844), admintest.LogIn(base, "admin@demo.postdesk"),
+		chromedp.Navigate(base+"/finance/payouts/new"),
 		chromedp.Evaluate(probe, &closed),
 		chromedp.Focus(`.menu-toggle`, chromedp.ByQuery), chromedp.KeyEvent(kb.Enter), chromedp.Evaluate(probe, &byKey),
 		chromedp.KeyEvent(kb.Escape), chromedp.Evaluate(probe, &escaped),
