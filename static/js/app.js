@@ -73,6 +73,10 @@
       var dlg = document.getElementById("confirm");
       if (!dlg || !dlg.showModal) { if (window.confirm(e.detail.question)) e.detail.issueRequest(true); return; }
       document.getElementById("confirm-text").textContent = e.detail.question;
+      // Red only for what destroys or blocks; approving money carries data-confirm-kind="primary".
+      var kindOf = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("[data-confirm-kind]");
+      var ok = document.getElementById("confirm-ok");
+      if (ok) ok.className = kindOf && kindOf.getAttribute("data-confirm-kind") === "primary" ? "primary" : "danger";
       dlg.returnValue = "";
       dlg.addEventListener("close", function onClose() {
         dlg.removeEventListener("close", onClose);

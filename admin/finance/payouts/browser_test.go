@@ -55,13 +55,14 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 	require.Equal(t, "pending_approval", state)
 
 	checker := admintest.Browser(t)
-	var dialog, history string
+	var dialog, history, okClass string
 	require.NoError(t, chromedp.Run(checker, admintest.LogIn(base, payouts.DemoSecondOfficer),
 		chromedp.Navigate(fmt.Sprintf("%s/finance/payouts/%d", base, id)),
 		chromedp.WaitVisible(`form[action$="/approve"] button`, chromedp.ByQuery),
 		chromedp.Click(`form[action$="/approve"] button`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#confirm`, chromedp.ByQuery),
 		chromedp.Text(`#confirm-text`, &dialog, chromedp.ByQuery),
+		chromedp.AttributeValue(`#confirm-ok`, "class", &okClass, nil, chromedp.ByQuery),
 		chromedp.Click(`#confirm-ok`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#toasts .toast`, chromedp.ByQuery),
 		chromedp.Text(`#toasts .toast`, &toast, chromedp.ByQuery),
@@ -70,6 +71,7 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 	))
 	require.Contains(t, dialog, money.Format(amount, "UAH", "en"), "the dialog names the amount (digits grouped)")
 	require.Contains(t, toast, "Payout approved")
+	require.Equal(t, "primary", okClass, "approving a payout is not a destructive action: no red button (issue 14, item 7)")
 	require.True(t, strings.Contains(history, "Approved by Богдана Фінансова"), history)
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT state FROM payouts WHERE id = $1`, id).Scan(&state))
 	require.Contains(t, []string{"approved", "sending", "paid"}, state)
