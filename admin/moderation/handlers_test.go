@@ -61,6 +61,11 @@ func TestModerationPages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, r.Body, "not delivered 24 h after the expected time")
 	require.Regexp(t, `\d\.\d\d\x{a0}UAH`, r.Body, "the cost and balances carry the currency")
+	// Issue 14, item 7: the case's facts are a styled list that says what "C / V" meant.
+	require.Contains(t, r.Body, `<dl class="props" id="case-facts">`)
+	require.Contains(t, r.Body, "Delivery cost (C)")
+	require.Contains(t, r.Body, "Declared value (V)")
+	require.NotContains(t, r.Body, "C / V")
 
 	r = agent.PostForm(path+"/notes", url.Values{"kind": {"contact"}, "body": {"Кур'єр каже: дорогу перекрито"}})
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)

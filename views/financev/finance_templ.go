@@ -1109,7 +1109,7 @@ func BalancesPage(b Balances) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if b.User != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "<dl class=\"facts\" id=\"balances\"><dt>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "<dl class=\"props\" id=\"balances\"><dt>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
