@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
@@ -21,13 +22,35 @@ type auditHandlers struct {
 
 // list is /admin/audit: filter by actor, action, record and period; newest first, keyset pages.
 func (h *auditHandlers) list(c *fiber.Ctx) error {
-	f := audit.Filter{Actor: c.Query("actor"), Action: c.Query("action"), RecordType: c.Query("record_type"),
-		RecordID: c.Query("record_id"), Before: web.QueryInt64(c, "before")}
-	if t, err := time.ParseInLocation("2006-01-02", c.Query("from"), h.tz); err == nil {
-		f.From = t
+	before, err := web.QueryID(c, "before")
+	if err != nil {
+		return err
 	}
-	if t, err := time.ParseInLocation("2006-01-02", c.Query("to"), h.tz); err == nil {
-		f.To = t.AddDate(0, 0, 1)
+	f := audit.Filter{Actor: c.Query("actor"), Action: c.Query("action"), RecordType: c.Query("record_type"),
+		RecordID: c.Query("record_id"), Before: before}
+	// A date that does not read is refused with its name, never dropped (which listed everything).
+	day := func(name string) (time.Time, error) {
+		v := c.Query(name)
+		if v == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.ParseInLocation("2006-01-02", v, h.tz)
+		if err != nil {
+			e := apperr.InvalidField(name, "error.bad_day")
+			e.Args = map[string]any{"Name": name, "Value": v}
+			return t, e
+		}
+		return t, nil
+	}
+	if f.From, err = day("from"); err != nil {
+		return err
+	}
+	to, err := day("to")
+	if err != nil {
+		return err
+	}
+	if !to.IsZero() {
+		f.To = to.AddDate(0, 0, 1)
 	}
 	entries, err := audit.List(web.Ctx(c), h.pool, f)
 	if err != nil {

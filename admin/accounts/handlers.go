@@ -53,7 +53,11 @@ func (h *Handlers) can(c *fiber.Ctx, perm rbac.Perm) bool {
 
 // List is /accounts: search box, kind and status filters, keyset pages. The URL holds the filters.
 func (h *Handlers) List(c *fiber.Ctx) error {
-	f := Filter{Search: c.Query("q"), Kind: c.Query("kind"), Status: c.Query("status"), Before: web.QueryInt64(c, "before")}
+	before, err := web.QueryID(c, "before")
+	if err != nil {
+		return err
+	}
+	f := Filter{Search: c.Query("q"), Kind: c.Query("kind"), Status: c.Query("status"), Before: before}
 	ctx := web.Ctx(c)
 	data := accountsv.ListData{Query: f.Search, Kind: f.Kind, Status: f.Status, Cols: columns(c)}
 	list, next, err := List(ctx, h.Pool, f)

@@ -30,7 +30,11 @@ func Routes(h *Handlers) []web.Route {
 // List is /apikeys.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	active := c.Query("active") != ""
-	list, next, err := List(web.Ctx(c), h.Pool, active, web.QueryInt64(c, "before"), 100)
+	before, err := web.QueryID(c, "before")
+	if err != nil {
+		return err
+	}
+	list, next, err := List(web.Ctx(c), h.Pool, active, before, 100)
 	if err != nil {
 		return err
 	}

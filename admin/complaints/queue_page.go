@@ -19,7 +19,11 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // QueuePage shows one work list (?q=mine|unassigned|today|soon|overdue|waiting).
 func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 	q := Queue(c.Query("q", string(QMine)))
-	after := Cursor{ID: web.QueryInt64(c, "after_id")}
+	afterID, err := web.QueryID(c, "after_id")
+	if err != nil {
+		return err
+	}
+	after := Cursor{ID: afterID}
 	if after.ID != 0 {
 		after.Due, _ = time.Parse(time.RFC3339Nano, c.Query("after_due"))
 	}

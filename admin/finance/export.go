@@ -123,7 +123,10 @@ func (h *Handlers) period(c *fiber.Ctx) (from, to time.Time, err error) {
 
 // statement loads the user's statement for the period in the query.
 func (h *Handlers) statement(c *fiber.Ctx) (Party, ledger.UserStatement, time.Time, time.Time, error) {
-	user := web.QueryInt64(c, "user")
+	user, err := web.QueryID(c, "user")
+	if err != nil {
+		return Party{}, ledger.UserStatement{}, time.Time{}, time.Time{}, err
+	}
 	from, to, err := h.period(c)
 	if err != nil || user <= 0 {
 		return Party{}, ledger.UserStatement{}, from, to, err

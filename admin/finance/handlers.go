@@ -98,9 +98,12 @@ func revenueChart(c *fiber.Ctx, days []Day, currency string) (views.Chart, strin
 
 // filter reads the ledger browser's filters from the query string.
 func (h *Handlers) filter(c *fiber.Ctx) (ledger.EntryFilter, error) {
-	f := ledger.EntryFilter{Account: ledger.AccountID(web.QueryInt64(c, "account")), User: ledger.UserID(web.QueryInt64(c, "user")),
+	ids, err := web.QueryIDs(c, "account", "user")
+	if err != nil {
+		return ledger.EntryFilter{}, err
+	}
+	f := ledger.EntryFilter{Account: ledger.AccountID(ids[0]), User: ledger.UserID(ids[1]),
 		Reason: strings.TrimSpace(c.Query("reason")), OrderRef: strings.TrimSpace(c.Query("order"))}
-	var err error
 	if f.From, err = parseDay(c.Query("from"), h.Loc); err != nil {
 		return f, err
 	}
@@ -187,7 +190,10 @@ func entries(es []ledger.Entry, show func(ledger.Minor) string) []financev.Entry
 
 // Balances shows a client's or courier's balances with the entries behind them.
 func (h *Handlers) Balances(c *fiber.Ctx) error {
-	user := web.QueryInt64(c, "user")
+	user, err := web.QueryID(c, "user")
+	if err != nil {
+		return err
+	}
 	b := financev.Balances{}
 	if user > 0 {
 		ctx := web.Ctx(c)

@@ -44,7 +44,11 @@ func (h *Handlers) Queue(c *fiber.Ctx) error {
 	if state != "closed" {
 		state = "open"
 	}
-	cases, err := Queue(web.Ctx(c), h.Pool, state, web.QueryInt64(c, "after"), pageSize)
+	after, err := web.QueryID(c, "after")
+	if err != nil {
+		return err
+	}
+	cases, err := Queue(web.Ctx(c), h.Pool, state, after, pageSize)
 	if err != nil {
 		return err
 	}

@@ -108,8 +108,12 @@ func toRow(c *fiber.Ctx, r Row) notifyv.Row {
 // List is /notifications with status, channel, template and account filters.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	ctx := web.Ctx(c)
+	ids, err := web.QueryIDs(c, "account", "before")
+	if err != nil {
+		return err
+	}
 	f := Filter{Status: c.Query("status"), Channel: c.Query("channel"), Template: c.Query("template"),
-		AccountID: web.QueryInt64(c, "account"), Before: web.QueryInt64(c, "before")}
+		AccountID: ids[0], Before: ids[1]}
 	list, next, err := List(ctx, h.Pool, f)
 	if err != nil {
 		return err

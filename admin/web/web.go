@@ -174,10 +174,34 @@ func codeOfStatus(status int) apperr.Code {
 	return apperr.Invalid
 }
 
-// QueryInt64 reads an optional integer query parameter (0 when absent or malformed).
-func QueryInt64(c *fiber.Ctx, name string) int64 {
-	n, _ := strconv.ParseInt(c.Query(name), 10, 64)
-	return n
+// QueryID reads an optional id or cursor from the query string: 0 when absent, an error naming
+// the parameter when it is not a positive whole number — a filter such as client=-5 or
+// account=abc is refused with a message, never silently dropped (which listed everything).
+func QueryID(c *fiber.Ctx, name string) (int64, error) {
+	v := strings.TrimSpace(c.Query(name))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		e := apperr.InvalidField(name, "error.bad_id")
+		e.Args = map[string]any{"Name": name, "Value": v}
+		return 0, e
+	}
+	return n, nil
+}
+
+// QueryIDs is QueryID for several parameters, in their order.
+func QueryIDs(c *fiber.Ctx, names ...string) ([]int64, error) {
+	out := make([]int64, len(names))
+	for i, name := range names {
+		n, err := QueryID(c, name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // ParamID reads a positive integer route parameter or answers 404.

@@ -71,7 +71,11 @@ func toRow(d Delivery) webhooksv.Row {
 // List is /webhooks with status, event and account filters.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	ctx := web.Ctx(c)
-	f := Filter{Status: c.Query("status"), Event: c.Query("event"), AccountID: web.QueryInt64(c, "account"), Before: web.QueryInt64(c, "before")}
+	ids, err := web.QueryIDs(c, "account", "before")
+	if err != nil {
+		return err
+	}
+	f := Filter{Status: c.Query("status"), Event: c.Query("event"), AccountID: ids[0], Before: ids[1]}
 	list, next, err := List(ctx, h.Pool, f)
 	if err != nil {
 		return err

@@ -54,7 +54,11 @@ func (h *Handlers) can(c *fiber.Ctx, p rbac.Perm) bool {
 // List shows payouts newest first, filtered by state and account, a keyset page at a time.
 func (h *Handlers) List(c *fiber.Ctx) error {
 	ctx := web.Ctx(c)
-	f := Filter{Account: web.QueryInt64(c, "account"), Before: web.QueryInt64(c, "before"), Limit: pageSize}
+	ids, err := web.QueryIDs(c, "account", "before")
+	if err != nil {
+		return err
+	}
+	f := Filter{Account: ids[0], Before: ids[1], Limit: pageSize}
 	for _, s := range States {
 		if string(s) == c.Query("state") {
 			f.State = s

@@ -202,7 +202,11 @@ func (h *Handlers) show(c *fiber.Ctx, status int, uploadError string, form *reco
 		}
 		s.Matched, s.Total, s.Unresolved = sum.Count[Matched], sum.Total, sum.Unresolved
 		s.Exceptions = sum.Total - sum.Count[Matched]
-		f := ResultFilter{After: web.QueryInt64(c, "after"), Limit: resultsPage}
+		after, err := web.QueryID(c, "after")
+		if err != nil {
+			return err
+		}
+		f := ResultFilter{After: after, Limit: resultsPage}
 		switch k := c.Query("kind"); {
 		case k == "open":
 			f.Unresolved, s.Kind = true, k
