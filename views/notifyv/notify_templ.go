@@ -264,7 +264,7 @@ func List(d ListData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</div><form class=\"filters\" role=\"search\" action=\"/notifications\" method=\"get\"><label for=\"status\" class=\"sr-only\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</div><form class=\"filters\" role=\"search\" action=\"/notifications\" method=\"get\" hx-get=\"/notifications\" hx-target=\"#main\" hx-swap=\"innerHTML\" hx-push-url=\"true\" hx-trigger=\"change, submit\"><label for=\"status\" class=\"sr-only\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -75,4 +76,31 @@ func TestBrowserPayoutMakerChecker(t *testing.T) {
 	require.True(t, strings.Contains(history, "Approved by Богдана Фінансова"), history)
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT state FROM payouts WHERE id = $1`, id).Scan(&state))
 	require.Contains(t, []string{"approved", "sending", "paid"}, state)
+}
+
+// Issue 14, item 7: the payouts filter reloaded the whole page while other lists filter live.
+// Choosing a state now filters in place (no reload: a marker set on the page survives), pushes
+// the filter into the URL, and the back button returns to the unfiltered list.
+func TestBrowserPayoutsFilterLive(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	b := admintest.Browser(t)
+	var marker bool
+	var url, back string
+	require.NoError(t, chromedp.Run(b, admintest.LogIn(base, "finance@demo.postdesk"),
+		chromedp.Navigate(base+"/finance/payouts"),
+		chromedp.WaitVisible(`#payouts-state`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__notReloaded = true`, nil),
+		chromedp.Evaluate(`(() => { const s = document.getElementById("payouts-state");
+			s.value = "pending_approval"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, nil),
+		chromedp.Poll(`location.search.includes("state=pending_approval")`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Evaluate(`window.__notReloaded === true`, &marker),
+		chromedp.Location(&url),
+		chromedp.NavigateBack(),
+		chromedp.Poll(`!location.search.includes("state=")`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Location(&back),
+	))
+	require.True(t, marker, "the list filtered in place")
+	require.Contains(t, url, "state=pending_approval")
+	require.NotContains(t, back, "state=")
 }
