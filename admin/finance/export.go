@@ -50,6 +50,7 @@ func (h *Handlers) writeLedger(ctx context.Context, out io.Writer, f ledger.Entr
 	if err != nil {
 		return err
 	}
+	lang := i18n.Lang(ctx) // reasons and kinds in words, as on the page
 	kinds := []xlsx.Kind{xlsx.DateTime, xlsx.Int, xlsx.Int, xlsx.Text, xlsx.Int, xlsx.Text, xlsx.Text, xlsx.Money}
 	cols := make([]xlsx.Column, len(titles))
 	for i, t := range titles {
@@ -65,7 +66,8 @@ func (h *Handlers) writeLedger(ctx context.Context, out io.Writer, f ledger.Entr
 			return err
 		}
 		for _, e := range es {
-			if err := w.WriteRow(ctx, e.CreatedAt, int64(e.ID), int64(e.Account), string(e.Kind), int64(e.Owner), e.Reason, e.OrderRef, int64(e.Amount)); err != nil {
+			if err := w.WriteRow(ctx, e.CreatedAt, int64(e.ID), int64(e.Account), i18n.In(lang, "finance.kind."+string(e.Kind)), int64(e.Owner),
+				ReasonText(lang, e.Reason), e.OrderRef, int64(e.Amount)); err != nil {
 				return err
 			}
 		}

@@ -139,9 +139,13 @@ func (h *Handlers) Ledger(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	rows, err := h.entries(c, es)
+	if err != nil {
+		return err
+	}
 	q := c.Context().QueryArgs()
 	l := financev.Ledger{Account: string(q.Peek("account")), User: string(q.Peek("user")), Reason: f.Reason, Order: f.OrderRef,
-		From: c.Query("from"), To: c.Query("to"), Entries: entries(es, h.show(c)), ExportURL: "/finance/ledger.xlsx?" + exportQuery(c)}
+		From: c.Query("from"), To: c.Query("to"), Entries: rows, ExportURL: "/finance/ledger.xlsx?" + exportQuery(c)}
 	l.NextURL = next(c, "/finance/ledger", es)
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.ledger"), financev.LedgerPage(l))
 }
@@ -179,13 +183,28 @@ func (h *Handlers) show(c *fiber.Ctx) func(ledger.Minor) string {
 	return func(m ledger.Minor) string { return money.Show(ctx, m, h.Currency) }
 }
 
-func entries(es []ledger.Entry, show func(ledger.Minor) string) []financev.Entry {
+// entries are ledger entries as the pages show them: the reason in words in the viewer's
+// language (its code stays as a tooltip, for the reason filter), the owner's name beside the id.
+func (h *Handlers) entries(c *fiber.Ctx, es []ledger.Entry) ([]financev.Entry, error) {
+	ctx := web.Ctx(c)
+	show, lang := h.show(c), i18n.Lang(ctx)
+	var owners []int64
+	for _, e := range es {
+		if e.Owner != 0 {
+			owners = append(owners, int64(e.Owner))
+		}
+	}
+	names, err := OwnerNames(ctx, h.Pool, owners)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]financev.Entry, 0, len(es))
 	for _, e := range es {
 		out = append(out, financev.Entry{ID: int64(e.ID), At: e.CreatedAt, Account: int64(e.Account), Kind: string(e.Kind),
-			Owner: int64(e.Owner), Amount: show(e.Amount), Reason: e.Reason, OrderRef: e.OrderRef, Transfer: int64(e.Transfer)})
+			Owner: int64(e.Owner), OwnerName: names[int64(e.Owner)], Amount: show(e.Amount), Reason: ReasonText(lang, e.Reason), Code: e.Reason,
+			OrderRef: e.OrderRef, Transfer: int64(e.Transfer)})
 	}
-	return out
+	return out, nil
 }
 
 // Balances shows a client's or courier's balances with the entries behind them.
@@ -210,9 +229,13 @@ func (h *Handlers) Balances(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		rows, err := h.entries(c, es)
+		if err != nil {
+			return err
+		}
 		show := h.show(c)
 		b = financev.Balances{User: itoa(user), Available: show(bal.Available), Held: show(bal.Held),
-			Deposit: show(bal.Deposit), Promo: show(bal.Promo), Entries: entries(es, show), NextURL: next(c, "/finance/balances", es)}
+			Deposit: show(bal.Deposit), Promo: show(bal.Promo), Entries: rows, NextURL: next(c, "/finance/balances", es)}
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "finance.balances"), financev.BalancesPage(b))
 }

@@ -3,6 +3,7 @@ package finance_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -74,12 +77,26 @@ func TestFinancePages(t *testing.T) {
 
 	r = fin.Get("/finance/ledger?order=" + number)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.Body, "order.delivered")
-	require.Contains(t, r.Body, "order.placed")
+	// Issue 14, items 5 and 6: reasons in words (the code kept as the tooltip the reason filter
+	// takes) and the owner's name beside the id, not "Client or courier 3".
+	require.Contains(t, r.Body, `<td title="order.delivered">Order delivered: payment to the courier</td>`)
+	require.Contains(t, r.Body, `<td title="order.placed">Order placed: delivery cost held</td>`)
+	var clientName string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT name FROM accounts WHERE id = $1`, client).Scan(&clientName))
+	require.Contains(t, r.Body, html.EscapeString(clientName)+` <span class="muted">#`+strconv.FormatInt(client, 10)+`</span>`)
 	require.Contains(t, r.Body, money.Format(-75_00, "UAH", "en"))
 	r = fin.Get("/finance/ledger.xlsx?order=" + number)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.True(t, strings.HasPrefix(r.Body, "PK"), "an xlsx is a zip")
+	book, err := excelize.OpenReader(strings.NewReader(r.Body))
+	require.NoError(t, err)
+	rows, err := book.GetRows(book.GetSheetName(0))
+	require.NoError(t, err)
+	var reasons []string
+	for _, row := range rows[1:] {
+		reasons = append(reasons, row[5])
+	}
+	require.Contains(t, reasons, "Order delivered: payment to the courier", "the workbook's reasons are words too")
 
 	uid := strconv.FormatInt(client, 10)
 	r = fin.Get("/finance/balances?user=" + uid)

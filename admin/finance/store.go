@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
@@ -106,3 +107,24 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// OwnerNames are the names of the ledger accounts' owners (clients and couriers), as the viewer
+// may see them (the account name's field rule), for pages that list entries.
+func OwnerNames(ctx context.Context, q db.Querier, ids []int64) (map[int64]string, error) {
+	names := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return names, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id, name FROM accounts WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	v := actor.ViewOf(ctx)
+	var id int64
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		names[id] = v.Apply("account", "name", name)
+		return nil
+	})
+	return names, err
+}
