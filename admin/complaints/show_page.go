@@ -130,7 +130,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	for _, n := range notices {
 		p.Notices = append(p.Notices, complaintsv.Item{Title: web.T(c, "complaints.notice.purpose."+n.Purpose) + " → " +
-			web.T(c, "complaints.role."+n.Role) + " " + actorView(c).Strictest(n.Address, "account."+rbac.LoginField(n.Address), Record+".complainant_contacts"), Status: n.Status, When: when(n.CreatedAt)})
+			web.T(c, "complaints.role."+n.Role) + " " + actorView(c).Strictest(n.Address, "account."+rbac.LoginField(n.Address), Record+".complainant_contacts"), Status: n.Status, StatusText: web.T(c, "notify.status."+n.Status), When: when(n.CreatedAt)})
 	}
 	for _, a := range acts {
 		d := a.Result
@@ -140,7 +140,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		p.Actions = append(p.Actions, complaintsv.Item{Title: web.T(c, "complaints.action."+string(a.Kind)), Detail: d, Href: "/accounts/" + itoa(a.AccountID)})
 	}
 	for _, e := range events {
-		p.Timeline = append(p.Timeline, complaintsv.Item{Title: web.T(c, "complaints.ev."+string(e.Kind)), When: when(e.At), By: e.StaffName, Detail: e.Note})
+		note := e.Note
+		if e.Kind == EvWarning || e.Kind == EvEscalated {
+			note = web.T(c, "complaints.sla_level."+note) // the sweep writes the level: d3, d1, breach
+		}
+		p.Timeline = append(p.Timeline, complaintsv.Item{Title: web.T(c, "complaints.ev."+string(e.Kind)), When: when(e.At), By: e.StaffName, Detail: note})
 	}
 	if p.CanAssign {
 		if p.Staff, err = supportStaff(ctx, h.Pool); err != nil {
