@@ -249,6 +249,7 @@ func (s *Server) table() []Route {
 		{Method: "GET", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Matrix},
 		{Method: "POST", Path: "/admin/groups", Perm: rbac.GroupsManage, Handler: gr.Create},
 		{Method: "POST", Path: "/admin/groups/rules", Perm: rbac.GroupsManage, Handler: gr.SaveRules, FreshCode: true},
+		{Method: "POST", Path: "/admin/groups/:id<int>/names", Perm: rbac.GroupsManage, Handler: gr.SaveNames},
 		{Method: "GET", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.Roles},
 		{Method: "POST", Path: "/admin/roles", Perm: rbac.GroupsManage, Handler: gr.SaveRoles},
 

@@ -4,6 +4,7 @@ package groups
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/postdesk/postdesk/admin/apperr"
 	"github.com/postdesk/postdesk/admin/audit"
 	"github.com/postdesk/postdesk/admin/db"
+	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/rbac"
 	"github.com/postdesk/postdesk/views/groupsv"
@@ -26,11 +28,21 @@ type Group struct {
 	Role        string `db:"role"`
 	Description string `db:"description"`
 	Members     int    `db:"members"`
+	// Names are its names by UI language (uk, ru, en); Label picks one.
+	Names map[string]string `db:"names"`
+}
+
+// Label is the group's name in lang, or the name it was created with.
+func (g Group) Label(lang string) string {
+	if n := g.Names[lang]; n != "" {
+		return n
+	}
+	return g.Name
 }
 
 // List returns every group with its member count.
 func List(ctx context.Context, q db.Querier) ([]Group, error) {
-	rows, err := q.Query(ctx, `SELECT g.id, g.name, g.role, g.description, count(m.staff_id)::int AS members
+	rows, err := q.Query(ctx, `SELECT g.id, g.name, g.role, g.description, count(m.staff_id)::int AS members, g.names
 		FROM staff_groups g LEFT JOIN staff_group_members m ON m.group_id = g.id GROUP BY g.id ORDER BY g.name`)
 	if err != nil {
 		return nil, err
@@ -107,9 +119,10 @@ func (h *Handlers) Matrix(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := groupsv.MatrixData{Roles: rbac.Roles}
+	d := groupsv.MatrixData{Roles: rbac.Roles, Langs: i18n.Langs}
+	lang := i18n.Lang(ctx)
 	for _, g := range groups {
-		d.Groups = append(d.Groups, groupsv.Group{ID: g.ID, Name: g.Name, Role: g.Role, Members: g.Members})
+		d.Groups = append(d.Groups, groupsv.Group{ID: g.ID, Name: g.Label(lang), Original: g.Name, Names: g.Names, Role: g.Role, Members: g.Members})
 	}
 	for _, f := range rbac.Fields("") {
 		row := groupsv.FieldRow{Key: f.Key(), Record: f.Record, Field: f.Name}
@@ -126,6 +139,42 @@ func (h *Handlers) Matrix(c *fiber.Ctx) error {
 		d.ModeNames = append(d.ModeNames, m.String())
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.groups"), groupsv.Matrix(d))
+}
+
+// SaveNames sets a group's name in each UI language (empty: the name it was created with), audited.
+func (h *Handlers) SaveNames(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, l := range i18n.Langs {
+		if n := strings.TrimSpace(c.FormValue("name_" + l)); n != "" {
+			if len([]rune(n)) > 100 {
+				return apperr.InvalidField("name_"+l, "groups.name_too_long")
+			}
+			names[l] = n
+		}
+	}
+	ctx := web.Ctx(c)
+	err = pgx.BeginFunc(ctx, h.Pool, func(tx pgx.Tx) error {
+		var before map[string]string
+		if err := tx.QueryRow(ctx, `SELECT names FROM staff_groups WHERE id = $1 FOR UPDATE`, id).Scan(&before); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return apperr.New(apperr.NotFound, "error.not_found")
+			}
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE staff_groups SET names = $2 WHERE id = $1`, id, names); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "groups.names", "group", id, before, names)
+	})
+	if err != nil {
+		return err
+	}
+	web.Toast(c, "success", "groups.names_saved")
+	return web.Redirect(c, "/admin/groups")
 }
 
 // Create adds a group.

@@ -117,6 +117,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 	if loc == nil {
 		loc = time.UTC
 	}
+	if err := nameDemoGroups(ctx, pool); err != nil {
+		return fmt.Errorf("seed group names: %w", err)
+	}
 	if err := complaints.SeedDemo(ctx, pool, loc); err != nil {
 		return fmt.Errorf("seed complaints: %w", err)
 	}
@@ -145,6 +148,26 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, o Options) e
 
 // DemoOrders is how many orders the demo data has, with their histories.
 const DemoOrders = 3000
+
+// demoGroupNames are the demo groups' names in each UI language.
+var demoGroupNames = map[string]map[string]string{
+	"Administrators": {"uk": "Адміністратори", "ru": "Администраторы", "en": "Administrators"},
+	"Support agents": {"uk": "Агенти підтримки", "ru": "Агенты поддержки", "en": "Support agents"},
+	"Support leads":  {"uk": "Керівники підтримки", "ru": "Руководители поддержки", "en": "Support leads"},
+	"Finance":        {"uk": "Фінанси", "ru": "Финансы", "en": "Finance"},
+	"Editors":        {"uk": "Редактори", "ru": "Редакторы", "en": "Editors"},
+}
+
+// nameDemoGroups gives the demo groups their names in each language where they have none yet
+// (a demo database made before names existed gets them on its next start).
+func nameDemoGroups(ctx context.Context, pool *pgxpool.Pool) error {
+	for name, names := range demoGroupNames {
+		if _, err := pool.Exec(ctx, `UPDATE staff_groups SET names = $2 WHERE name = $1 AND names = '{}'`, name, names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func staffAndGroups(ctx context.Context, tx pgx.Tx) error {
 	groupIDs := map[string]int64{}

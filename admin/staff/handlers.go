@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"cmp"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -8,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/i18n"
 	"github.com/postdesk/postdesk/admin/web"
 	"github.com/postdesk/postdesk/views/staffv"
 )
@@ -23,9 +25,13 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	names, err := GroupNames(web.Ctx(c), h.Pool, i18n.Lang(web.Ctx(c)))
+	if err != nil {
+		return err
+	}
 	rows := make([]staffv.Row, len(list))
 	for i, s := range list {
-		rows[i] = row(s)
+		rows[i] = row(s, names)
 	}
 	groups, err := TwoFactorGroups(web.Ctx(c), h.Pool)
 	if err != nil {
@@ -33,7 +39,7 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 	}
 	tf := make([]staffv.GroupOption, len(groups))
 	for i, g := range groups {
-		tf[i] = staffv.GroupOption{ID: g.ID, Name: g.Name, Checked: g.Required}
+		tf[i] = staffv.GroupOption{ID: g.ID, Name: cmp.Or(names[g.Name], g.Name), Checked: g.Required}
 	}
 	return web.Render(c, fiber.StatusOK, web.T(c, "nav.staff"), staffv.List(rows, tf))
 }
@@ -133,7 +139,14 @@ func (h *Handlers) renderShow(c *fiber.Ctx, id ID, newPassword string) error {
 		}
 	}
 	self := web.Actor(c).ID == id
-	return web.Render(c, fiber.StatusOK, s.Name, staffv.Show(row(s), groups, newPassword, self))
+	names, err := GroupNames(web.Ctx(c), h.Pool, i18n.Lang(web.Ctx(c)))
+	if err != nil {
+		return err
+	}
+	for i := range groups {
+		groups[i].Name = cmp.Or(names[groups[i].Name], groups[i].Name)
+	}
+	return web.Render(c, fiber.StatusOK, s.Name, staffv.Show(row(s, names), groups, newPassword, self))
 }
 
 // SaveGroups replaces a staff member's groups.
@@ -198,8 +211,13 @@ func (h *Handlers) ResetPassword(c *fiber.Ctx) error {
 	return h.renderShow(c, id, pw)
 }
 
-func row(s Staff) staffv.Row {
-	return staffv.Row{ID: s.ID, Email: s.Email, Name: s.Name, Lang: s.Lang, Active: s.Active, Groups: s.Groups,
+// row is a staff member as the pages show them, group names in the viewer's language.
+func row(s Staff, names map[string]string) staffv.Row {
+	groups := make([]string, len(s.Groups))
+	for i, g := range s.Groups {
+		groups[i] = cmp.Or(names[g], g)
+	}
+	return staffv.Row{ID: s.ID, Email: s.Email, Name: s.Name, Lang: s.Lang, Active: s.Active, Groups: groups,
 		LastLogin: s.LastLoginAt, TwoFactor: s.TwoFactor}
 }
 

@@ -340,3 +340,16 @@ func AnyAdminGroup(ctx context.Context, q db.Querier, groups []int64) (bool, err
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff_groups WHERE id = ANY($1) AND role = 'admin')`, groups).Scan(&keeps)
 	return keeps, err
 }
+
+// GroupNames maps each group's name (as created: unique, what audits show) to its name in lang;
+// a group with no name in lang keeps its own (migrations/026_group_names.sql).
+func GroupNames(ctx context.Context, q db.Querier, lang string) (map[string]string, error) {
+	rows, err := q.Query(ctx, `SELECT name, coalesce(nullif(names->>$1, ''), name) FROM staff_groups`, lang)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var name, label string
+	_, err = pgx.ForEachRow(rows, []any{&name, &label}, func() error { out[name] = label; return nil })
+	return out, err
+}
