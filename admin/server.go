@@ -216,7 +216,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 func (s *Server) table() []Route {
 	d := s.deps
 	jobq := enqueue.Of(d.River)
-	dash := &dashboard.Handlers{Pool: d.Pool}
+	dash := &dashboard.Handlers{Pool: d.Pool, Enforcer: d.Enforcer, Loc: d.Config.TZ, Now: d.Clock}
 	acc := &accounts.Handlers{Now: d.Clock, Pool: d.Pool, Enforcer: d.Enforcer, Currency: d.Config.Currency}
 	st := &staff.Handlers{Pool: d.Pool}
 	gr := &groups.Handlers{Pool: d.Pool, Enforcer: d.Enforcer}
