@@ -40,6 +40,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "POST", Path: "/complaints/:id<int>/complete", Perm: rbac.ComplaintsWrite, Handler: h.Complete},
 		{Method: "GET", Path: "/complaints/:id<int>/files/:file<int>", Perm: rbac.ComplaintsRead, Handler: h.File},
 		{Method: "POST", Path: "/complaints/:id<int>/assign", Perm: rbac.ComplaintsAssign, Handler: h.Assign},
+		{Method: "POST", Path: "/complaints/:id<int>/take", Perm: rbac.ComplaintsWrite, Handler: h.Take},
 		{Method: "POST", Path: "/complaints/:id<int>/notes", Perm: rbac.ComplaintsWrite, Handler: h.Note},
 		{Method: "POST", Path: "/complaints/:id<int>/explanation", Perm: rbac.ComplaintsWrite, Handler: h.Explain},
 		{Method: "POST", Path: "/complaints/:id<int>/reply", Perm: rbac.ComplaintsWrite, Handler: h.Reply},

@@ -18,7 +18,15 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // QueuePage shows one work list (?q=mine|unassigned|today|soon|overdue|waiting).
 func (h *Handlers) QueuePage(c *fiber.Ctx) error {
-	q := Queue(c.Query("q", string(QMine)))
+	s := h.store()
+	counts, err := s.QueueCounts(web.Ctx(c), h.Pool, web.Actor(c).ID)
+	if err != nil {
+		return err
+	}
+	q := Queue(c.Query("q"))
+	if q == "" {
+		q = defaultQueue(counts, h.can(c, rbac.ComplaintsAssign))
+	}
 	afterID, err := web.QueryID(c, "after_id")
 	if err != nil {
 		return err
@@ -27,7 +35,6 @@ func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 	if after.ID != 0 {
 		after.Due, _ = time.Parse(time.RFC3339Nano, c.Query("after_due"))
 	}
-	s := h.store()
 	rows, next, err := s.QueuePage(web.Ctx(c), h.Pool, q, web.Actor(c).ID, after, 50)
 	if err != nil {
 		return err
@@ -35,7 +42,11 @@ func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 	now := s.now()
 	p := complaintsv.QueuePage{CanWrite: h.can(c, rbac.ComplaintsWrite), CanBoard: h.can(c, rbac.ComplaintsBoard)}
 	for _, k := range Queues {
-		p.Tabs = append(p.Tabs, complaintsv.Tab{Key: "complaints.q." + string(k), Href: "/complaints?q=" + string(k), Active: k == q})
+		n := strconv.Itoa(counts[k])
+		if counts[k] >= countCap {
+			n = strconv.Itoa(countCap-1) + "+"
+		}
+		p.Tabs = append(p.Tabs, complaintsv.Tab{Key: "complaints.q." + string(k), Href: "/complaints?q=" + string(k), Active: k == q, Count: n})
 	}
 	for _, r := range rows {
 		b := BadgeFor(r.DecisionDue, now, h.Loc)
@@ -52,12 +63,35 @@ func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, web.T(c, "complaints.title"), complaintsv.Queue(p))
 }
 
-// LeftText shows time left as days and hours, negative once breached.
+// LeftText shows the time left ("2 d 4 h left") or, once breached, how long ago ("overdue 5 h"):
+// days and hours, hours alone under a day, minutes under an hour — never "−0 d 0 h".
 func LeftText(c *fiber.Ctx, left time.Duration) string {
 	key := "complaints.left"
-	if left < 0 {
-		key, left = "complaints.late", -left
+	if left <= 0 {
+		key, left = "complaints.overdue_by", -left
 	}
-	h := int(left.Hours())
-	return web.T(c, key, "Days", fmt.Sprint(h/24), "Hours", fmt.Sprint(h%24))
+	var span string
+	switch h := int(left.Hours()); {
+	case h >= 24:
+		span = web.T(c, "complaints.span.dh", "Days", fmt.Sprint(h/24), "Hours", fmt.Sprint(h%24))
+	case h >= 1:
+		span = web.T(c, "complaints.span.h", "Hours", fmt.Sprint(h))
+	default:
+		span = web.T(c, "complaints.span.m", "Minutes", fmt.Sprint(max(1, int(left.Minutes()))))
+	}
+	return web.T(c, key, "Span", span)
+}
+
+// defaultQueue is the tab a member lands on: their own complaints; for one who hands work out (a
+// lead) with none of their own, the first of overdue, due today and unassigned that has any.
+func defaultQueue(counts map[Queue]int, assigns bool) Queue {
+	if counts[QMine] > 0 || !assigns {
+		return QMine
+	}
+	for _, q := range []Queue{QOverdue, QToday, QUnassigned} {
+		if counts[q] > 0 {
+			return q
+		}
+	}
+	return QMine
 }

@@ -2,6 +2,7 @@ package complaints
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,8 +98,8 @@ func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int
 	return list, nil, nil
 }
 
-// Badge is how urgent a deadline looks: green with more than 3 days left, amber within 3 days, red
-// on the last day and when breached. Left is negative after the deadline.
+// Badge is how urgent a deadline looks: green with more than 3 days left, amber within 3 days
+// (the last day included), red once breached. Left is negative after the deadline.
 type Badge struct {
 	Level string // green, amber, red
 	Left  time.Duration
@@ -108,7 +109,7 @@ type Badge struct {
 func BadgeFor(deadline, now time.Time, loc *time.Location) Badge {
 	b := Badge{Left: deadline.Sub(now)}
 	switch days := DaysLeft(deadline, now, loc); {
-	case days <= 1:
+	case b.Left <= 0:
 		b.Level = "red"
 	case days <= 3:
 		b.Level = "amber"
@@ -116,4 +117,25 @@ func BadgeFor(deadline, now time.Time, loc *time.Location) Badge {
 		b.Level = "green"
 	}
 	return b
+}
+
+// countCap is where a tab stops counting ("999+"): each count reads its own index and stops there.
+const countCap = 1000
+
+// QueueCounts counts each queue for the tabs, up to countCap each.
+func (s *Store) QueueCounts(ctx context.Context, q db.Querier, me int64) (map[Queue]int, error) {
+	now := s.now()
+	today := DayEnd(now, s.Loc)
+	open := `state IN ('draft', 'received', 'acknowledged', 'in_review', 'waiting')`
+	capped := func(where string) string {
+		return `(SELECT count(*) FROM (SELECT 1 FROM complaints WHERE ` + where + ` LIMIT ` + strconv.Itoa(countCap) + `) x)`
+	}
+	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": Extend(today, 2, s.Loc)}
+	out := map[Queue]int{}
+	var mine, unassigned, todayN, soon, overdue, waiting int
+	err := q.QueryRow(ctx, `SELECT `+capped(open+` AND assignee_id = @me`)+`, `+capped(open+` AND assignee_id IS NULL`)+`, `+
+		capped(open+` AND decision_due > @now AND decision_due <= @today`)+`, `+capped(open+` AND decision_due > @now AND decision_due <= @soon`)+`, `+
+		capped(open+` AND decision_due <= @now`)+`, `+capped(`state = 'waiting'`), args).Scan(&mine, &unassigned, &todayN, &soon, &overdue, &waiting)
+	out[QMine], out[QUnassigned], out[QToday], out[QSoon], out[QOverdue], out[QWaiting] = mine, unassigned, todayN, soon, overdue, waiting
+	return out, err
 }

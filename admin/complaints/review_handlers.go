@@ -1,6 +1,7 @@
 package complaints
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -17,11 +18,21 @@ func (h *Handlers) Assign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	staff, _ := strconv.ParseInt(c.FormValue("assignee"), 10, 64)
-	if err := h.store().Assign(web.Ctx(c), id, staff); err != nil {
+	// The select starts on "choose…": nothing chosen is refused, never the list's first name.
+	staff, err := strconv.ParseInt(c.FormValue("assignee"), 10, 64)
+	if err != nil || staff <= 0 {
+		return h.outcome(c, id, apperr.InvalidField("assignee", "complaints.assign.choose"), "")
+	}
+	return h.outcome(c, id, h.store().Assign(web.Ctx(c), id, staff), "complaints.assign.done")
+}
+
+// Take assigns the complaint to the member who asks.
+func (h *Handlers) Take(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
 		return err
 	}
-	return done(c, id, "complaints.assign.done")
+	return h.outcome(c, id, h.store().Assign(web.Ctx(c), id, web.Actor(c).ID), "complaints.assign.taken")
 }
 
 // Note adds an internal note.
@@ -30,10 +41,7 @@ func (h *Handlers) Note(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store().Note(web.Ctx(c), id, c.FormValue("note")); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.note.done")
+	return h.outcome(c, id, h.store().Note(web.Ctx(c), id, c.FormValue("note")), "complaints.note.done")
 }
 
 // Explain asks the respondent for an explanation with a reply deadline.
@@ -43,10 +51,7 @@ func (h *Handlers) Explain(c *fiber.Ctx) error {
 		return err
 	}
 	days, _ := strconv.Atoi(c.FormValue("reply_days"))
-	if err := h.store().RequestExplanation(web.Ctx(c), id, c.FormValue("message"), days); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.explain.done")
+	return h.outcome(c, id, h.store().RequestExplanation(web.Ctx(c), id, c.FormValue("message"), days), "complaints.explain.done")
 }
 
 // Reply records the respondent's explanation and resumes the review.
@@ -55,10 +60,7 @@ func (h *Handlers) Reply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store().RecordReply(web.Ctx(c), id, c.FormValue("reply")); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.reply.done")
+	return h.outcome(c, id, h.store().RecordReply(web.Ctx(c), id, c.FormValue("reply")), "complaints.reply.done")
 }
 
 // Evidence attaches a file.
@@ -69,14 +71,14 @@ func (h *Handlers) Evidence(c *fiber.Ctx) error {
 	}
 	files, err := uploads(c, "file")
 	if err != nil {
-		return apperr.InvalidField("file", "complaints.evidence.too_big")
+		return h.outcome(c, id, apperr.InvalidField("file", "complaints.evidence.too_big"), "")
 	}
 	if len(files) == 0 {
-		return apperr.InvalidField("file", "complaints.evidence.empty")
+		return h.outcome(c, id, apperr.InvalidField("file", "complaints.evidence.empty"), "")
 	}
 	for _, f := range files {
 		if err := h.store().AddEvidence(web.Ctx(c), id, f); err != nil {
-			return err
+			return h.outcome(c, id, err, "")
 		}
 	}
 	return done(c, id, "complaints.evidence.done")
@@ -89,10 +91,8 @@ func (h *Handlers) Extend(c *fiber.Ctx) error {
 		return err
 	}
 	days, _ := strconv.Atoi(c.FormValue("days"))
-	if _, err := h.store().Extend(web.Ctx(c), id, days, c.FormValue("reason")); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.extend.done")
+	_, err = h.store().Extend(web.Ctx(c), id, days, c.FormValue("reason"))
+	return h.outcome(c, id, err, "complaints.extend.done")
 }
 
 // Withdraw records a whole or partial withdrawal.
@@ -107,10 +107,7 @@ func (h *Handlers) Withdraw(c *fiber.Ctx) error {
 			demands = append(demands, n)
 		}
 	}
-	if err := h.store().Withdraw(web.Ctx(c), id, demands, c.FormValue("note")); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.withdraw.done")
+	return h.outcome(c, id, h.store().Withdraw(web.Ctx(c), id, demands, c.FormValue("note")), "complaints.withdraw.done")
 }
 
 // Close ends a notified complaint.
@@ -119,10 +116,7 @@ func (h *Handlers) Close(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.store().Close(web.Ctx(c), id); err != nil {
-		return err
-	}
-	return done(c, id, "complaints.withdraw.done")
+	return h.outcome(c, id, h.store().Close(web.Ctx(c), id), "complaints.withdraw.done")
 }
 
 // formValues reads every value of a repeated form field.
@@ -164,8 +158,23 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 		}
 		d.Actions = append(d.Actions, a)
 	}
-	if err := h.store().Decide(web.Ctx(c), id, d); err != nil {
-		return err
+	return h.outcome(c, id, h.store().Decide(web.Ctx(c), id, d), "complaints.decide.done")
+}
+
+// outcome answers a complaint action: on success the toast and the complaint; when the action is
+// refused for a reason the member can act on (a field, the complaint's state) the complaint's page
+// again with the message above its actions (422), never the generic error page.
+func (h *Handlers) outcome(c *fiber.Ctx, id int64, err error, okMsg string) error {
+	if err == nil {
+		return done(c, id, okMsg)
 	}
-	return done(c, id, "complaints.decide.done")
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) || web.IsHTMX(c) {
+		return err // htmx forms show it as a toast and keep the page
+	}
+	var args []any
+	for k, v := range ae.Args {
+		args = append(args, k, v)
+	}
+	return h.show(c, id, fiber.StatusUnprocessableEntity, web.T(c, ae.Message, args...))
 }

@@ -32,6 +32,12 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return h.show(c, id, fiber.StatusOK, "")
+}
+
+// show renders complaint id; actionError, when not empty, is a refused action's message shown
+// above the actions.
+func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) error {
 	ctx, s := web.Ctx(c), h.store()
 	cm, err := s.Get(ctx, h.Pool, id)
 	if err != nil {
@@ -160,7 +166,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	for _, f := range accounts.Functions {
 		p.Functions = append(p.Functions, complaintsv.Option{Value: string(f), Label: web.T(c, "accounts.function."+string(f))})
 	}
-	return web.Render(c, fiber.StatusOK, cm.Number, complaintsv.Show(p))
+	p.ActionError = actionError
+	if a := web.Actor(c); a != nil && p.Open && !p.Draft && h.can(c, rbac.ComplaintsWrite) && (cm.AssigneeID == nil || *cm.AssigneeID != a.ID) {
+		p.CanTake = true
+	}
+	return web.Render(c, status, cm.Number, complaintsv.Show(p))
 }
 
 func actorView(c *fiber.Ctx) rbac.View {

@@ -1,0 +1,74 @@
+package complaints_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/postdesk/postdesk/admin/admintest"
+)
+
+// Issue 14, item 3, as staff met it on the complaint page: an overdue complaint showed a grey
+// "−0 d 0 h"; "Assign" without touching the select assigned the list's first name; there was no
+// "take it"; the lead's "Mine" tab stayed empty; a refused extension or explanation replaced the
+// page with the generic error page; the tabs had no counts.
+func TestComplaintWorkspace(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	kyiv, err := time.LoadLocation("Europe/Kyiv")
+	require.NoError(t, err)
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, kyiv)
+	env.Clock.Set(now)
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM complaints WHERE state IN ('received', 'acknowledged', 'in_review') ORDER BY id LIMIT 1`).Scan(&id))
+	page := "/complaints/" + itoa(id)
+	// Overdue by 20 minutes, assigned to nobody.
+	_, err = env.Pool.Exec(ctx, `UPDATE complaints SET decision_due = $2, assignee_id = NULL WHERE id = $1`, id, now.Add(-20*time.Minute))
+	require.NoError(t, err)
+
+	agent, lead := env.Login("agent@demo.postdesk"), env.Login("lead@demo.postdesk")
+	r := agent.Get(page)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Regexp(t, `<span class="badge sla red" id="time-left">overdue 20 min</span>`, r.Body)
+	require.NotContains(t, r.Body, "−0")
+
+	// Take it: the agent's now, from their own button.
+	require.Contains(t, r.Body, `id="take-form"`)
+	r = agent.PostForm(page+"/take", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	var assignee, agentID int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT assignee_id, (SELECT id FROM staff WHERE email = 'agent@demo.postdesk') FROM complaints WHERE id = $1`, id).Scan(&assignee, &agentID))
+	require.Equal(t, agentID, assignee)
+	require.NotContains(t, agent.Get(page).Body, `id="take-form"`, "it is theirs already")
+
+	// Assign with nothing chosen: refused beside the actions, nothing changes.
+	r = lead.Get(page)
+	require.Contains(t, r.Body, `<select id="assignee" name="assignee" required><option value="">Choose…</option>`)
+	r = lead.PostForm(page+"/assign", url.Values{"assignee": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, r.Body, `<p class="alert error" role="alert" id="action-error">Choose who takes the complaint.</p>`)
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT assignee_id FROM complaints WHERE id = $1`, id).Scan(&assignee))
+	require.Equal(t, agentID, assignee)
+
+	// A refused extension (the deadline has passed) and a refused explanation keep the page.
+	r = lead.PostForm(page+"/extend", url.Values{"days": {"5"}, "reason": {"more evidence"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, r.Body, `id="action-error"`)
+	require.Contains(t, r.Body, `id="complaint"`, "the complaint's page, not the error page")
+	r = agent.PostForm(page+"/explanation", url.Values{"message": {""}, "reply_days": {"5"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, r.Body, `id="action-error"`)
+
+	// Tabs carry counts; a lead with nothing of their own lands on work that needs them.
+	r = lead.Get("/complaints")
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Regexp(t, `Overdue <span class="tab-count">[1-9]\d*\+?</span>`, r.Body)
+	current := regexp.MustCompile(`href="/complaints\?q=([a-z]+)"\s+aria-current="page"`).FindStringSubmatch(r.Body)
+	require.NotNil(t, current)
+	require.NotEqual(t, "mine", current[1], "the lead owns nothing: their first tab is work waiting for them")
+}
