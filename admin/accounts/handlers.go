@@ -35,6 +35,7 @@ func (h *Handlers) now() time.Time {
 func Routes(h *Handlers) []web.Route {
 	return []web.Route{
 		{Method: "GET", Path: "/accounts", Perm: rbac.AccountsRead, Handler: h.List},
+		{Method: "GET", Path: "/lookup/accounts", Perm: rbac.AccountsRead, Handler: h.Lookup},
 		{Method: "GET", Path: "/accounts/duplicates", Perm: rbac.AccountsRead, Handler: h.Duplicates},
 		{Method: "GET", Path: "/accounts/:id<int>", Perm: rbac.AccountsRead, Handler: h.Show},
 		{Method: "POST", Path: "/accounts/:id<int>/blocks", Perm: rbac.AccountsBlock, Handler: h.Block},

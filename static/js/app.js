@@ -88,6 +88,53 @@
       (safe || document.getElementById("confirm-ok")).focus();
     });
 
+    // Lookups (views.Lookup): the listbox under a search box; arrows move through the options,
+    // Enter or a click puts the chosen account's number into the form's input, Esc closes.
+    function lookupOptions(box) { return document.getElementById(box.getAttribute("aria-controls")); }
+    function lookupPick(box, li) {
+      var input = document.getElementById(box.getAttribute("data-lookup-for"));
+      if (!input || !li || !li.getAttribute("data-value")) return;
+      input.value = li.getAttribute("data-value");
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      box.value = li.textContent.replace(/\s+/g, " ").trim();
+      var list = lookupOptions(box);
+      if (list) list.innerHTML = "";
+      box.setAttribute("aria-expanded", "false");
+      box.removeAttribute("aria-activedescendant");
+    }
+    document.body.addEventListener("keydown", function (e) {
+      var box = e.target;
+      if (!box.matches || !box.matches("[data-lookup-for]")) return;
+      var list = lookupOptions(box);
+      var opts = list ? Array.prototype.slice.call(list.querySelectorAll('[role="option"]')) : [];
+      if (!opts.length) return;
+      var cur = opts.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        var next = e.key === "ArrowDown" ? Math.min(cur + 1, opts.length - 1) : Math.max(cur - 1, 0);
+        opts.forEach(function (o, i) { o.setAttribute("aria-selected", i === next ? "true" : "false"); });
+        box.setAttribute("aria-activedescendant", opts[next].id);
+      } else if (e.key === "Enter" && cur >= 0) {
+        e.preventDefault();
+        lookupPick(box, opts[cur]);
+      } else if (e.key === "Escape") {
+        list.innerHTML = "";
+        box.setAttribute("aria-expanded", "false");
+      }
+    });
+    document.body.addEventListener("click", function (e) {
+      var li = e.target.closest && e.target.closest('.lookup-options [role="option"]');
+      if (!li) return;
+      var box = document.querySelector('[aria-controls="' + li.parentNode.id + '"]');
+      if (box) lookupPick(box, li);
+    });
+    document.body.addEventListener("htmx:afterSwap", function () {
+      document.querySelectorAll(".lookup-options").forEach(function (list) {
+        var box = document.querySelector('[aria-controls="' + list.id + '"]');
+        if (box) box.setAttribute("aria-expanded", list.querySelector('[role="option"]') ? "true" : "false");
+      });
+    });
+
     // The field matrix colours each select by its mode; keep the colour in step with the choice.
     document.body.addEventListener("change", function (e) {
       var t = e.target;
