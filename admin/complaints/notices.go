@@ -18,6 +18,8 @@ const (
 	tplExplanation = "complaint_explanation"
 	tplDecision    = "complaint_decision"
 	tplStaff       = "complaint_staff"
+	tplExtended    = "complaint_extended"
+	tplWithdrawn   = "complaint_withdrawn"
 )
 
 // LetterSource names the complaint files (the decision letter) that notices carry as attachments.

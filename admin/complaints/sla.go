@@ -2,6 +2,7 @@ package complaints
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,7 +52,7 @@ ON CONFLICT DO NOTHING
 RETURNING complaint_id, clock, deadline, level, staff_id`
 
 // Sweep sends the SLA warnings due at now: to the assignee 3 days and 1 day before a deadline (to
-// the leads while nobody is assigned), and an escalation to the leads at a breach. Each alert is
+// the leads while nobody is assigned), and an escalation to the leads and the assignee at a breach. Each alert is
 // sent once, whatever number of sweeps run at the same time; the notices are written in the same
 // transaction as the alert rows that record them.
 func (s *Store) Sweep(ctx context.Context, now time.Time) ([]Alert, error) {
@@ -75,12 +76,16 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) ([]Alert, error) {
 				return err
 			}
 			to := leads
-			if a.Level != "breach" && a.StaffID != nil {
+			if a.StaffID != nil {
 				var st contact
 				if err := tx.QueryRow(ctx, `SELECT email, lang FROM staff WHERE id = $1`, *a.StaffID).Scan(&st.email, &st.lang); err != nil {
 					return err
 				}
-				to = []contact{st}
+				if a.Level != "breach" {
+					to = []contact{st} // warnings go to the assignee
+				} else if !slices.ContainsFunc(leads, func(l contact) bool { return l.email == st.email }) {
+					to = append(slices.Clip(leads), st) // a breach: the leads, and the assignee is told too
+				}
 			}
 			for _, r := range to {
 				if err := staffAlertTx(ctx, tx, c, r.email, r.lang, a.Level, a.Clock, a.Deadline); err != nil {

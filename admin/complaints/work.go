@@ -204,6 +204,15 @@ func (s *Store) Extend(ctx context.Context, id int64, days int, reason string) (
 			return err
 		}
 		deadline = d.Decision
+		// Annex E: the complainant is told of the extension and the new deadline, in their language.
+		c, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := sendTx(ctx, tx, c, complainantOf(c), "extension", "complainant", tplExtended, c.ComplainantLang, nil, map[string]any{
+			"number": c.Number, "name": c.ComplainantName, "days": days, "deadline": lastMinute(d.Decision), "reason": strings.TrimSpace(reason)}); err != nil {
+			return err
+		}
 		return auditTx(ctx, tx, "extend", id, map[string]any{"decision_due": due}, map[string]any{"decision_due": d.Decision, "days": days, "reason": reason})
 	})
 	return deadline, err
@@ -247,6 +256,21 @@ func (s *Store) Withdraw(ctx context.Context, id int64, demandIDs []int64, note 
 		}
 		if err := event(ctx, tx, id, EvWithdrawn, now, 0, note, nil); err != nil {
 			return err
+		}
+		// Annex E: both parties are told the review has ended, each in their language.
+		c, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		at := now.Format(time.RFC3339)
+		if err := sendTx(ctx, tx, c, complainantOf(c), "withdrawal", "complainant", tplWithdrawn, c.ComplainantLang, nil,
+			map[string]any{"number": c.Number, "name": c.ComplainantName, "at": at}); err != nil {
+			return err
+		}
+		if to := respondentOf(c); to.accountID != 0 || to.email != "" {
+			if err := sendTx(ctx, tx, c, to, "withdrawal", "respondent", tplWithdrawn, "", nil, map[string]any{"number": c.Number, "at": at}); err != nil {
+				return err
+			}
 		}
 		return auditTx(ctx, tx, "withdraw", id, map[string]any{"state": st}, map[string]any{"state": Withdrawn})
 	})
