@@ -166,7 +166,7 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) 
 	for _, f := range accounts.Functions {
 		p.Functions = append(p.Functions, complaintsv.Option{Value: string(f), Label: web.T(c, "accounts.function."+string(f))})
 	}
-	p.ActionError = actionError
+	p.ActionError, p.Assignee = actionError, cm.AssigneeName
 	if a := web.Actor(c); a != nil && p.Open && !p.Draft && h.can(c, rbac.ComplaintsWrite) && (cm.AssigneeID == nil || *cm.AssigneeID != a.ID) {
 		p.CanTake = true
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/postdesk/postdesk/admin/admintest"
@@ -44,7 +45,9 @@ func TestComplaintWorkspace(t *testing.T) {
 	var assignee, agentID int64
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT assignee_id, (SELECT id FROM staff WHERE email = 'agent@demo.postdesk') FROM complaints WHERE id = $1`, id).Scan(&assignee, &agentID))
 	require.Equal(t, agentID, assignee)
-	require.NotContains(t, agent.Get(page).Body, `id="take-form"`, "it is theirs already")
+	r = agent.Get(page)
+	require.NotContains(t, r.Body, `id="take-form"`, "it is theirs already")
+	require.Regexp(t, `(?s)id="sla-panel".*overdue 20 min.*<strong>Андрій Підтримка</strong>`, r.Body, "the panel: clock and assignee")
 
 	// Assign with nothing chosen: refused beside the actions, nothing changes.
 	r = lead.Get(page)
@@ -71,4 +74,32 @@ func TestComplaintWorkspace(t *testing.T) {
 	current := regexp.MustCompile(`href="/complaints\?q=([a-z]+)"\s+aria-current="page"`).FindStringSubmatch(r.Body)
 	require.NotNil(t, current)
 	require.NotEqual(t, "mine", current[1], "the lead owns nothing: their first tab is work waiting for them")
+}
+
+// The workspace at 1440 px: the panel with the clock and actions stands to the right of the facts
+// and stays in view while the timeline scrolls (sticky); at 390 px it comes first, in one column.
+func TestBrowserComplaintWorkspaceLayout(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM complaints WHERE state <> 'draft' ORDER BY id LIMIT 1`).Scan(&id))
+	b := admintest.Browser(t)
+	var wide, narrow map[string]any
+	layout := `(() => { const a = document.querySelector(".complaint-actions").getBoundingClientRect();
+		const m = document.querySelector(".complaint-grid > div").getBoundingClientRect();
+		return {panelLeft: a.left, mainRight: m.right, panelTop: a.top, mainTop: m.top,
+			position: getComputedStyle(document.querySelector(".complaint-actions")).position}; })()`
+	require.NoError(t, chromedp.Run(b, admintest.LogIn(base, "lead@demo.postdesk"),
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(base+"/complaints/"+itoa(id)),
+		chromedp.WaitVisible(`#sla-panel`, chromedp.ByQuery),
+		chromedp.Evaluate(layout, &wide),
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#sla-panel`, chromedp.ByQuery),
+		chromedp.Evaluate(layout, &narrow),
+	))
+	require.Equal(t, "sticky", wide["position"])
+	require.Greater(t, wide["panelLeft"].(float64), wide["mainRight"].(float64)-1, "the panel is to the right")
+	require.Less(t, narrow["panelTop"].(float64), narrow["mainTop"].(float64), "on a phone the panel comes first")
 }
