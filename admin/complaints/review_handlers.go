@@ -163,14 +163,16 @@ func (h *Handlers) Decide(c *fiber.Ctx) error {
 
 // outcome answers a complaint action: on success the toast and the complaint; when the action is
 // refused for a reason the member can act on (a field, the complaint's state) the complaint's page
-// again with the message above its actions (422), never the generic error page.
+// again with the message above its actions (422), never the generic error page. The page's forms
+// post by htmx into #main (a 422 swaps in too), so neither answer reloads the page; without
+// JavaScript they are plain posts with the same answers.
 func (h *Handlers) outcome(c *fiber.Ctx, id int64, err error, okMsg string) error {
 	if err == nil {
 		return done(c, id, okMsg)
 	}
 	var ae *apperr.Error
-	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) || web.IsHTMX(c) {
-		return err // htmx forms show it as a toast and keep the page
+	if !errors.As(err, &ae) || (ae.Code != apperr.Invalid && ae.Code != apperr.Conflict) {
+		return err
 	}
 	var args []any
 	for k, v := range ae.Args {

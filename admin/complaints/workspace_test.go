@@ -103,3 +103,37 @@ func TestBrowserComplaintWorkspaceLayout(t *testing.T) {
 	require.Greater(t, wide["panelLeft"].(float64), wide["mainRight"].(float64)-1, "the panel is to the right")
 	require.Less(t, narrow["panelTop"].(float64), narrow["mainTop"].(float64), "on a phone the panel comes first")
 }
+
+// The workspace's actions go without a reload: taking the complaint shows a toast and the panel
+// names the new assignee; a refused note shows its message above the actions — and a marker set
+// on the page survives both.
+func TestBrowserComplaintActionsWithoutReload(t *testing.T) {
+	env := admintest.New(t)
+	base := env.Serve()
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(context.Background(), `SELECT id FROM complaints WHERE state IN ('received', 'acknowledged', 'in_review') ORDER BY id LIMIT 1`).Scan(&id))
+	_, err := env.Pool.Exec(context.Background(), `UPDATE complaints SET assignee_id = NULL WHERE id = $1`, id)
+	require.NoError(t, err)
+	b := admintest.Browser(t)
+	var toast, panel, actionError string
+	var kept bool
+	require.NoError(t, chromedp.Run(b, admintest.LogIn(base, "agent@demo.postdesk"),
+		chromedp.Navigate(base+"/complaints/"+itoa(id)),
+		chromedp.WaitVisible(`#take-form button`, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__kept = true`, nil),
+		chromedp.Click(`#take-form button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#toasts .toast`, chromedp.ByQuery),
+		chromedp.Text(`#toasts .toast`, &toast, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`#take-form`, chromedp.ByQuery),
+		chromedp.Text(`#sla-panel`, &panel, chromedp.ByQuery),
+		chromedp.SetValue(`#note-form textarea`, "   ", chromedp.ByQuery),
+		chromedp.Click(`#note-form button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#action-error`, chromedp.ByQuery),
+		chromedp.Text(`#action-error`, &actionError, chromedp.ByQuery),
+		chromedp.Evaluate(`window.__kept === true`, &kept),
+	))
+	require.Contains(t, toast, "The complaint is yours now.")
+	require.Contains(t, panel, "Андрій Підтримка")
+	require.NotEmpty(t, actionError)
+	require.True(t, kept, "no page reload")
+}
