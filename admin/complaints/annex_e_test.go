@@ -2,6 +2,7 @@ package complaints
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -43,5 +44,36 @@ func TestExtensionAndWithdrawalAreNotified(t *testing.T) {
 	got := f.notices(b.ID, tplWithdrawn)
 	if len(got) != 2 || got[0] != "withdrawal:complainant:uk" || got[1] != "withdrawal:respondent:uk" {
 		t.Fatalf("withdrawal notices %v", got)
+	}
+}
+
+// Issue 14, item 15: staff could not enter the date a complaint was received (post, paper,
+// phone): the 15-day clock started when it was typed in. It now starts when it was received; a
+// date in the future, or before the action complained of, is refused.
+func TestReceivedDateStartsTheClock(t *testing.T) {
+	f := newFixture(t)
+	in := f.intake()
+	in.ReceivedVia, in.ReceivedDate, in.ReceivedTime = "post", "2027-03-09", "09:00"
+	r, err := f.store.Register(f.ctx, in, nil, 0)
+	must(t, err)
+	received := time.Date(2027, 3, 9, 9, 0, 0, 0, f.store.Loc)
+	if want := PeriodEnd(received, DecisionDays, f.store.Loc); !r.Deadline.Equal(want) {
+		t.Fatalf("deadline %s, want %s (15 days from receipt, not from typing in)", r.Deadline, want)
+	}
+	var at time.Time
+	must(t, f.pool.QueryRow(context.Background(), `SELECT received_at FROM complaints WHERE id = $1`, r.ID).Scan(&at))
+	if !at.Equal(received) {
+		t.Fatalf("received_at %s", at)
+	}
+	f.checkStoredDeadlines()
+
+	for date, key := range map[string]string{"2027-03-11": "complaints.err.received_future", "2027-03-07": "complaints.err.received_before_action"} {
+		in := f.intake()
+		in.ReceivedDate = date
+		_, err := f.store.Register(f.ctx, in, nil, 0)
+		var inv *InvalidForm
+		if !errors.As(err, &inv) || inv.Fields["received_date"] != key {
+			t.Fatalf("%s: %v", date, err)
+		}
 	}
 }

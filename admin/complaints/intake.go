@@ -57,6 +57,9 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 		}
 		actionAt, _ := in.ActionAt(s.Loc)
 		receivedAt := now
+		if at, ok := in.ReceivedAt(s.Loc); ok {
+			receivedAt = at // by post, on paper, by phone: the clock runs from its arrival
+		}
 		id := draftID
 		if draftID != 0 {
 			st, err := lock(ctx, tx, draftID)
@@ -79,7 +82,7 @@ func (s *Store) Register(ctx context.Context, in Intake, evidence []Upload, draf
 				receivedAt, PeriodEnd(receivedAt, DecisionDays, s.Loc), actor.StaffID(ctx)).Scan(&id); err != nil {
 				return err
 			}
-			if err := event(ctx, tx, id, EvReceived, receivedAt, 0, "", map[string]any{"source": "staff"}); err != nil {
+			if err := event(ctx, tx, id, EvReceived, receivedAt, 0, "", map[string]any{"source": "staff", "via": in.ReceivedVia}); err != nil {
 				return err
 			}
 		}

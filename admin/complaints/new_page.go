@@ -13,7 +13,7 @@ import (
 
 var formFields = []string{"complainant_name", "complainant_birth", "complainant_login", "complainant_phones", "complainant_emails",
 	"complainant_lang", "respondent_login", "order_ref", "action_date", "action_time", "action_place", "action_details",
-	"grounds", "demands", "third_parties"}
+	"grounds", "demands", "third_parties", "received_date", "received_time", "received_via"}
 
 func intakeOf(c *fiber.Ctx) (Intake, map[string]string) {
 	v := map[string]string{}
@@ -25,7 +25,7 @@ func intakeOf(c *fiber.Ctx) (Intake, map[string]string) {
 		ComplainantPhones: v["complainant_phones"], ComplainantEmails: v["complainant_emails"], ComplainantLang: v["complainant_lang"],
 		RespondentLogin: v["respondent_login"], OrderRef: v["order_ref"], ActionDate: v["action_date"], ActionTime: v["action_time"],
 		ActionPlace: v["action_place"], ActionDetails: v["action_details"], Grounds: v["grounds"], Demands: []string{v["demands"]},
-		ThirdParties: v["third_parties"],
+		ThirdParties: v["third_parties"], ReceivedDate: v["received_date"], ReceivedTime: v["received_time"], ReceivedVia: v["received_via"],
 	}, v
 }
 

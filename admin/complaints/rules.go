@@ -104,6 +104,27 @@ type Intake struct {
 	Grounds           string
 	Demands           []string
 	ThirdParties      string
+	// ReceivedDate and ReceivedTime are when a complaint that came by post, on paper or by phone
+	// reached the platform (annex E: the 15 days count from then, not from its typing in); empty
+	// means now. ReceivedVia names the channel.
+	ReceivedDate, ReceivedTime, ReceivedVia string
+}
+
+// Channels a complaint can be received through.
+var Channels = []string{"form", "post", "paper", "phone", "email"}
+
+// ReceivedAt is when the complaint was received: the form's date and time (00:00 when no time) in
+// loc, or ok false when the form leaves it to now.
+func (in Intake) ReceivedAt(loc *time.Location) (time.Time, bool) {
+	if in.ReceivedDate == "" {
+		return time.Time{}, false
+	}
+	clock := in.ReceivedTime
+	if clock == "" {
+		clock = "00:00"
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", in.ReceivedDate+" "+clock, loc)
+	return t, err == nil
 }
 
 // FieldErrors maps a form field to its message key; empty means the form is complete.
@@ -134,7 +155,8 @@ func validLogin(s string) bool {
 // Normalize trims the form and drops empty demand lines.
 func (in *Intake) Normalize() {
 	for _, p := range []*string{&in.ComplainantName, &in.ComplainantBirth, &in.ComplainantPhones, &in.ComplainantEmails,
-		&in.OrderRef, &in.ActionDate, &in.ActionTime, &in.ActionPlace, &in.ActionDetails, &in.Grounds, &in.ThirdParties} {
+		&in.OrderRef, &in.ActionDate, &in.ActionTime, &in.ActionPlace, &in.ActionDetails, &in.Grounds, &in.ThirdParties,
+		&in.ReceivedDate, &in.ReceivedTime, &in.ReceivedVia} {
 		*p = strings.TrimSpace(*p)
 	}
 	in.ComplainantLogin = NormLogin(in.ComplainantLogin)
@@ -197,6 +219,20 @@ func (in *Intake) Validate(now time.Time, loc *time.Location) FieldErrors {
 			fe["action_date"] = "complaints.err.date_format"
 		} else if at, ok := in.ActionAt(loc); timeOK && ok && at.After(now) {
 			fe["action_date"] = "complaints.err.action_future"
+		}
+	}
+	if !slices.Contains(Channels, in.ReceivedVia) {
+		in.ReceivedVia = "form"
+	}
+	if in.ReceivedDate != "" {
+		if in.ReceivedTime != "" && !timeRe.MatchString(in.ReceivedTime) {
+			fe["received_time"] = "complaints.err.time_format"
+		} else if at, ok := in.ReceivedAt(loc); !ok {
+			fe["received_date"] = "complaints.err.date_format"
+		} else if at.After(now) {
+			fe["received_date"] = "complaints.err.received_future"
+		} else if action, ok := in.ActionAt(loc); ok && at.Before(action) {
+			fe["received_date"] = "complaints.err.received_before_action"
 		}
 	}
 	req("action_place", in.ActionPlace, "complaints.err.action_place")
