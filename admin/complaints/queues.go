@@ -17,14 +17,15 @@ type Queue string
 const (
 	QMine       Queue = "mine"
 	QUnassigned Queue = "unassigned"
-	QToday      Queue = "today"   // the decision is due by tonight's 24:00
-	QSoon       Queue = "soon"    // due within 3 calendar days, today included
-	QOverdue    Queue = "overdue" // breached and still undecided
-	QWaiting    Queue = "waiting" // waiting for the respondent
+	QToday      Queue = "today"     // the decision is due by tonight's 24:00
+	QSoon       Queue = "soon"      // due within 3 calendar days, today included
+	QOverdue    Queue = "overdue"   // breached and still undecided
+	QWaiting    Queue = "waiting"   // waiting for the respondent
+	QExtension  Queue = "extension" // an agent asks a lead for the extension
 )
 
 // Queues in the order the tabs show them.
-var Queues = []Queue{QMine, QUnassigned, QToday, QSoon, QOverdue, QWaiting}
+var Queues = []Queue{QMine, QUnassigned, QToday, QSoon, QOverdue, QWaiting, QExtension}
 
 // Row is a complaint in a queue.
 type Row struct {
@@ -69,6 +70,8 @@ func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int
 		where += ` AND c.decision_due <= @now`
 	case QWaiting:
 		where = `c.state = 'waiting'`
+	case QExtension:
+		where += ` AND c.id IN (SELECT complaint_id FROM complaint_extension_requests WHERE state = 'pending')`
 	default:
 		where += ` AND c.assignee_id = @me`
 	}
@@ -132,10 +135,13 @@ func (s *Store) QueueCounts(ctx context.Context, q db.Querier, me int64) (map[Qu
 	}
 	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": Extend(today, 2, s.Loc)}
 	out := map[Queue]int{}
-	var mine, unassigned, todayN, soon, overdue, waiting int
+	var mine, unassigned, todayN, soon, overdue, waiting, extension int
 	err := q.QueryRow(ctx, `SELECT `+capped(open+` AND assignee_id = @me`)+`, `+capped(open+` AND assignee_id IS NULL`)+`, `+
 		capped(open+` AND decision_due > @now AND decision_due <= @today`)+`, `+capped(open+` AND decision_due > @now AND decision_due <= @soon`)+`, `+
-		capped(open+` AND decision_due <= @now`)+`, `+capped(`state = 'waiting'`), args).Scan(&mine, &unassigned, &todayN, &soon, &overdue, &waiting)
+		capped(open+` AND decision_due <= @now`)+`, `+capped(`state = 'waiting'`)+`, `+
+		`(SELECT count(*) FROM complaint_extension_requests WHERE state = 'pending')`, args).
+		Scan(&mine, &unassigned, &todayN, &soon, &overdue, &waiting, &extension)
 	out[QMine], out[QUnassigned], out[QToday], out[QSoon], out[QOverdue], out[QWaiting] = mine, unassigned, todayN, soon, overdue, waiting
+	out[QExtension] = extension
 	return out, err
 }

@@ -180,3 +180,31 @@ func (h *Handlers) outcome(c *fiber.Ctx, id int64, err error, okMsg string) erro
 	}
 	return h.show(c, id, fiber.StatusUnprocessableEntity, web.T(c, ae.Message, args...))
 }
+
+// RequestExtension is an agent asking a lead for the one extension.
+func (h *Handlers) RequestExtension(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	days, _ := strconv.Atoi(c.FormValue("days"))
+	return h.outcome(c, id, h.store().RequestExtension(web.Ctx(c), id, days, c.FormValue("reason")), "complaints.extend.requested")
+}
+
+// GrantExtension is a lead granting the open request: the extension itself.
+func (h *Handlers) GrantExtension(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.outcome(c, id, h.store().DecideExtension(web.Ctx(c), id, true, ""), "complaints.extend.done")
+}
+
+// RefuseExtension is a lead refusing the open request, with a reason.
+func (h *Handlers) RefuseExtension(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.outcome(c, id, h.store().DecideExtension(web.Ctx(c), id, false, c.FormValue("refuse_reason")), "complaints.extend.refused")
+}

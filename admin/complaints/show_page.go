@@ -167,6 +167,17 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) 
 		p.Functions = append(p.Functions, complaintsv.Option{Value: string(f), Label: web.T(c, "accounts.function."+string(f))})
 	}
 	p.ActionError, p.Assignee = actionError, cm.AssigneeName
+	pending, err := PendingExtensionOf(ctx, h.Pool, id)
+	if err != nil {
+		return err
+	}
+	extendable := p.Open && !p.Draft && !cm.Extended && !Breached(cm.DecisionDue, s.now())
+	if pending != nil {
+		p.PendingExtension = &complaintsv.ExtensionRequest{Days: pending.Days, Reason: pending.Reason, By: pending.RequestedName, At: when(pending.RequestedAt)}
+		p.CanGrant = extendable && h.can(c, rbac.ComplaintsExtend)
+	} else {
+		p.CanRequestExtension = extendable && p.CanWrite && !h.can(c, rbac.ComplaintsExtend)
+	}
 	if a := web.Actor(c); a != nil && p.Open && !p.Draft && h.can(c, rbac.ComplaintsWrite) && (cm.AssigneeID == nil || *cm.AssigneeID != a.ID) {
 		p.CanTake = true
 	}

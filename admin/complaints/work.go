@@ -8,7 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/postdesk/postdesk/admin/actor"
 	"github.com/postdesk/postdesk/admin/apperr"
+	"github.com/postdesk/postdesk/admin/db"
 )
 
 // MaxText caps notes, reasons and messages.
@@ -183,6 +185,17 @@ func (s *Store) AddEvidence(ctx context.Context, id int64, f Upload) error {
 func (s *Store) Extend(ctx context.Context, id int64, days int, reason string) (time.Time, error) {
 	var deadline time.Time
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var err error
+		deadline, err = s.extendTx(ctx, tx, id, days, reason)
+		return err
+	})
+	return deadline, err
+}
+
+// extendTx is Extend inside tx (a lead granting an agent's request extends in the same transaction).
+func (s *Store) extendTx(ctx context.Context, tx pgx.Tx, id int64, days int, reason string) (time.Time, error) {
+	var deadline time.Time
+	err := func() error {
 		st, err := lock(ctx, tx, id)
 		if err != nil {
 			return err
@@ -214,8 +227,92 @@ func (s *Store) Extend(ctx context.Context, id int64, days int, reason string) (
 			return err
 		}
 		return auditTx(ctx, tx, "extend", id, map[string]any{"decision_due": due}, map[string]any{"decision_due": d.Decision, "days": days, "reason": reason})
-	})
+	}()
 	return deadline, err
+}
+
+// RequestExtension is an agent asking a lead for the one extension, with the days and a reason;
+// the same rules as the extension itself are checked now, and one request waits at a time.
+func (s *Store) RequestExtension(ctx context.Context, id int64, days int, reason string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		st, err := lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var due time.Time
+		var extended bool
+		if err := tx.QueryRow(ctx, `SELECT decision_due, extended FROM complaints WHERE id = $1`, id).Scan(&due, &extended); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := CheckExtension(st, extended, due, now, days, reason); err != nil {
+			return err
+		}
+		var rid int64
+		err = tx.QueryRow(ctx, `INSERT INTO complaint_extension_requests (complaint_id, days, reason, requested_by, requested_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, id, days, strings.TrimSpace(reason), actor.StaffID(ctx), now).Scan(&rid)
+		if db.IsUniqueViolation(err, "complaint_extension_requests_open_idx") {
+			return apperr.New(apperr.Conflict, "complaints.extend.requested_already")
+		}
+		if err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, "extend_request", id, nil, map[string]any{"request": rid, "days": days, "reason": reason})
+	})
+}
+
+// PendingExtension is a complaint's open extension request, or nil.
+type PendingExtension struct {
+	ID            int64
+	Days          int
+	Reason        string
+	RequestedName string
+	RequestedAt   time.Time
+}
+
+// PendingExtensionOf returns complaint id's open request, if any.
+func PendingExtensionOf(ctx context.Context, q db.Querier, id int64) (*PendingExtension, error) {
+	var p PendingExtension
+	err := q.QueryRow(ctx, `SELECT r.id, r.days, r.reason, s.name, r.requested_at FROM complaint_extension_requests r
+		JOIN staff s ON s.id = r.requested_by WHERE r.complaint_id = $1 AND r.state = 'pending'`, id).Scan(&p.ID, &p.Days, &p.Reason, &p.RequestedName, &p.RequestedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return &p, err
+}
+
+// DecideExtension is a lead granting (the extension itself, with the request's days and reason)
+// or refusing, with a reason, the open request of complaint id.
+func (s *Store) DecideExtension(ctx context.Context, id int64, grant bool, refuseReason string) error {
+	refuseReason = strings.TrimSpace(refuseReason)
+	if !grant && refuseReason == "" {
+		return apperr.InvalidField("refuse_reason", "complaints.extend.refuse_reason")
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var rid int64
+		var days int
+		var reason string
+		err := tx.QueryRow(ctx, `SELECT id, days, reason FROM complaint_extension_requests WHERE complaint_id = $1 AND state = 'pending' FOR UPDATE`, id).
+			Scan(&rid, &days, &reason)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "complaints.extend.no_request")
+		}
+		if err != nil {
+			return err
+		}
+		state := "refused"
+		if grant {
+			state = "granted"
+			if _, err := s.extendTx(ctx, tx, id, days, reason); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE complaint_extension_requests SET state = $2, decided_by = $3, decided_at = $4, refuse_reason = nullif($5, '')
+			WHERE id = $1`, rid, state, actor.StaffID(ctx), s.now(), refuseReason); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, "extend_request_"+state, id, nil, map[string]any{"request": rid, "reason": refuseReason})
+	})
 }
 
 // Withdraw records the complainant's withdrawal: of the whole complaint (demandIDs empty) or of

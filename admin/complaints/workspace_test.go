@@ -137,3 +137,38 @@ func TestBrowserComplaintActionsWithoutReload(t *testing.T) {
 	require.NotEmpty(t, actionError)
 	require.True(t, kept, "no page reload")
 }
+
+// Issue 14, item 15: an agent could not ask for an extension (only a lead could grant one). The
+// agent asks with the days and a reason; the lead sees the request and grants it — the extension
+// itself, with its notice — or refuses it with a reason.
+func TestAgentAsksLeadGrantsExtension(t *testing.T) {
+	env := admintest.New(t)
+	ctx := context.Background()
+	var id int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT id FROM complaints WHERE state IN ('received', 'acknowledged', 'in_review') AND NOT extended
+		AND decision_due > now() + interval '2 days' ORDER BY id LIMIT 1`).Scan(&id))
+	page := "/complaints/" + itoa(id)
+	agent, lead := env.Login("agent@demo.postdesk"), env.Login("lead@demo.postdesk")
+	require.Contains(t, agent.Get(page).Body, `id="extension-request-form"`)
+	r := agent.PostForm(page+"/extension-request", url.Values{"days": {"10"}, "reason": {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	r = agent.PostForm(page+"/extension-request", url.Values{"days": {"10"}, "reason": {"waiting for the courier's explanation"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(t, http.StatusUnprocessableEntity, agent.PostForm(page+"/extension-request", url.Values{"days": {"5"}, "reason": {"again"}}).Status)
+	require.Equal(t, http.StatusForbidden, agent.PostForm(page+"/extension-request/grant", nil).Status)
+
+	r = lead.Get(page)
+	require.Contains(t, r.Body, "asks for an extension of 10 days")
+	require.Contains(t, lead.Get("/complaints?q=extension").Body, `href="`+page+`"`, "the lead's queue of requests")
+	require.Regexp(t, `href="/complaints\?q=extension"><span class="tile-n">1</span>Extensions to approve`, lead.Get("/").Body)
+	require.Equal(t, http.StatusUnprocessableEntity, lead.PostForm(page+"/extension-request/refuse", url.Values{"refuse_reason": {""}}).Status)
+	r = lead.PostForm(page+"/extension-request/grant", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	var extended bool
+	var state string
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT c.extended, r.state FROM complaints c JOIN complaint_extension_requests r ON r.complaint_id = c.id
+		WHERE c.id = $1`, id).Scan(&extended, &state))
+	require.True(t, extended)
+	require.Equal(t, "granted", state)
+	require.NotContains(t, agent.Get(page).Body, `id="extension-request-form"`, "the one extension is used")
+}

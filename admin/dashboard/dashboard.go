@@ -38,7 +38,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	d.Links = can(rbac.AccountsRead)
-	n := need{complaints: can(rbac.ComplaintsRead), payouts: can(rbac.PayoutsApprove), funding: can(rbac.FundingApprove),
+	n := need{complaints: can(rbac.ComplaintsRead), extensions: can(rbac.ComplaintsExtend), payouts: can(rbac.PayoutsApprove), funding: can(rbac.FundingApprove),
 		corrections: can(rbac.ReconApprove), moderation: can(rbac.ModerationRead)}
 	w, err := countWork(ctx, h.Pool, a.ID, clock.Or(h.Now), h.Loc, n)
 	if err != nil {
@@ -52,6 +52,7 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	card(n.complaints, "/complaints?q=mine", w.MineToday, "dash.work.mine_today", true)
 	card(n.complaints, "/complaints?q=overdue", w.MineOverdue, "dash.work.mine_overdue", true)
 	card(n.complaints, "/complaints?q=unassigned", w.Unassigned, "dash.work.unassigned", false)
+	card(n.extensions, "/complaints?q=extension", w.Extensions, "dash.work.extensions", false)
 	card(n.payouts, "/finance/payouts?state=pending_approval", w.Payouts, "dash.work.payouts", false)
 	card(n.funding, "/finance/funding", w.Funding, "dash.work.funding", false)
 	card(n.corrections, "/finance/reconciliation", w.Corrections, "dash.work.corrections", false)

@@ -17,10 +17,11 @@ import (
 type work struct {
 	MineToday, MineOverdue, Unassigned int64
 	Payouts, Funding, Corrections      int64
+	Extensions                         int64
 	Moderation                         int64
 }
 
-type need struct{ complaints, payouts, funding, corrections, moderation bool }
+type need struct{ complaints, extensions, payouts, funding, corrections, moderation bool }
 
 const openStates = `state IN ('draft', 'received', 'acknowledged', 'in_review', 'waiting')`
 
@@ -41,6 +42,11 @@ func countWork(ctx context.Context, q db.Querier, me int64, now time.Time, loc *
 			return nil
 		}
 		return q.QueryRow(ctx, sql, me).Scan(dst)
+	}
+	if n.extensions {
+		if err := q.QueryRow(ctx, `SELECT count(*) FROM complaint_extension_requests WHERE state = 'pending'`).Scan(&w.Extensions); err != nil {
+			return w, err
+		}
 	}
 	if err := pending(n.payouts, `SELECT count(*) FROM payouts WHERE state = 'pending_approval' AND requested_by <> $1`, &w.Payouts); err != nil {
 		return w, err
