@@ -360,6 +360,7 @@ func queryVariants(w *leakWorld) map[string][]string {
 		"/moderation":             {"", "?state=closed"},
 		"/finance/payouts/new":    {"", "?account=" + itoa(w.payee)},
 		"/webhooks":               {"", "?account=" + itoa(w.payee)},
+		"/lookup/accounts":        {"?target=account&q=Zyqname", "?target=account&kind=courier&q=" + itoa(w.courier), "?target=account&q=931742601"},
 		"/admin/audit":            {"", "?record_type=payout", "?record_type=complaint", "?record_type=account"},
 	}
 }
