@@ -4,6 +4,8 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,4 +272,11 @@ type Route struct {
 	// upload); TooLarge is the message (a translation key, given {{.MB}}) that refuses a larger one.
 	BodyLimit int64
 	TooLarge  string
+}
+
+// FormKey issues the idempotency key a form carries: the same form submitted twice is one request.
+func FormKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

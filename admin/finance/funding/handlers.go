@@ -1,8 +1,6 @@
 package funding
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -36,7 +34,7 @@ func Routes(h *Handlers) []web.Route {
 
 // Page is the form and the newest requests.
 func (h *Handlers) Page(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, fundingv.Form{Kind: string(TopUp), Account: c.Query("account"), Key: newKey()})
+	return h.render(c, fiber.StatusOK, fundingv.Form{Kind: string(TopUp), Account: c.Query("account"), Key: web.FormKey()})
 }
 
 func (h *Handlers) render(c *fiber.Ctx, status int, f fundingv.Form) error {
@@ -85,7 +83,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 		f.Errors[ae.Field] = web.T(c, ae.Message)
 	}
 	if f.Key == "" {
-		f.Key = newKey()
+		f.Key = web.FormKey()
 	}
 	if web.IsHTMX(c) {
 		return web.Fragment(c, fiber.StatusUnprocessableEntity, fundingv.NewForm(f))
@@ -113,11 +111,4 @@ func (h *Handlers) decide(c *fiber.Ctx, approve bool) error {
 	}
 	web.Toast(c, "success", msg)
 	return web.Redirect(c, "/finance/funding")
-}
-
-// newKey issues a form's idempotency key.
-func newKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -2,8 +2,6 @@ package payouts
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/url"
 	"strconv"
@@ -103,7 +101,7 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 	f := payoutsv.Form{Account: strings.TrimSpace(c.Query("account")), Amount: c.Query("amount"), Override: c.Query("override"),
 		CanOverride: h.can(c, rbac.PayoutsOverride), Key: c.Query("key")}
 	if f.Key == "" {
-		f.Key = newKey()
+		f.Key = web.FormKey()
 	}
 	f.ShowOverride = f.Override != "" || h.mismatch(c, f.Account)
 	if web.IsHTMX(c) && c.Get("HX-Target") == "payout-form" {
@@ -161,7 +159,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 		}
 	}
 	if f.Key == "" {
-		f.Key = newKey()
+		f.Key = web.FormKey()
 	}
 	if web.IsHTMX(c) {
 		return web.Fragment(c, fiber.StatusUnprocessableEntity, payoutsv.NewForm(f))
@@ -228,13 +226,6 @@ func (h *Handlers) Recheck(c *fiber.Ctx) error {
 		web.Toast(c, "success", "payouts.ui.rechecking")
 	}
 	return web.Redirect(c, "/finance/payouts/"+strconv.FormatInt(id, 10))
-}
-
-// newKey issues a payout request form's idempotency key.
-func newKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func view(ctx context.Context, p Payout) payoutsv.Payout {

@@ -2,8 +2,6 @@ package recon
 
 import (
 	"cmp"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -76,7 +74,7 @@ func (h *Handlers) Correct(c *fiber.Ctx) error {
 		f.Errors[cmp.Or(ae.Field, "form")] = web.T(c, ae.Message)
 	}
 	if f.Key == "" {
-		f.Key = newKey()
+		f.Key = web.FormKey()
 	}
 	return h.show(c, fiber.StatusUnprocessableEntity, "", &f)
 }
@@ -123,13 +121,6 @@ func periodPage(id, result int64) string {
 	return u
 }
 
-// newKey issues a form's idempotency key.
-func newKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // corrections puts the period's corrections on its page: the list (with approve and refuse for a
 // second officer), the pending one of each exception, and the form sent back with its errors.
 func (h *Handlers) corrections(c *fiber.Ctx, s *reconv.Show, form *reconv.CorrectionForm) error {
@@ -140,7 +131,7 @@ func (h *Handlers) corrections(c *fiber.Ctx, s *reconv.Show, form *reconv.Correc
 	}
 	a := web.Actor(c)
 	s.CanApprove = h.can(c, rbac.ReconApprove)
-	s.Key, s.Form, s.Pending = newKey(), form, map[int64]*reconv.Correction{}
+	s.Key, s.Form, s.Pending = web.FormKey(), form, map[int64]*reconv.Correction{}
 	for _, k := range list {
 		v := reconv.Correction{ID: k.ID, Direction: string(k.Direction), Party: string(k.Party), AccountName: k.AccountName,
 			Amount: h.amount(c, k.Amount), Reason: k.Reason, State: k.State, RequestedName: k.RequestedName, RequestedAt: k.RequestedAt,
