@@ -46,7 +46,8 @@ const (
 	EvWithdrawn    EventKind = "withdrawn"
 	EvPartWithdraw EventKind = "partly_withdrawn"
 	EvDecided      EventKind = "decided"
-	EvNotified     EventKind = "notified"
+	EvNotified     EventKind = "notified"         // the decision letter made and its e-mails queued
+	EvDelivered    EventKind = "notice_delivered" // the last of them delivered (written by the outbox's trigger, migration 029)
 	EvClosed       EventKind = "closed"
 	EvEdited       EventKind = "edited"
 	EvWarning      EventKind = "sla_warning"
@@ -66,7 +67,7 @@ type Deadlines struct {
 	Notice     time.Time // zero until decided
 	Extended   bool
 	DecidedAt  time.Time
-	NotifiedAt time.Time
+	NotifiedAt time.Time // when the decision notice was delivered: what the notice clock measures
 }
 
 // Recompute derives the deadlines from the history, oldest event first. The stored columns are a
@@ -83,7 +84,7 @@ func Recompute(events []ClockEvent, loc *time.Location) Deadlines {
 		case EvDecided:
 			d.DecidedAt = e.At
 			d.Notice = PeriodEnd(e.At, NoticeDays, loc)
-		case EvNotified:
+		case EvDelivered:
 			if d.NotifiedAt.IsZero() {
 				d.NotifiedAt = e.At
 			}

@@ -93,6 +93,7 @@ func TestRecomputeFromHistory(t *testing.T) {
 		{Kind: EvExtended, At: utc("2027-03-20T08:00:00Z"), Days: 10},
 		{Kind: EvDecided, At: utc("2027-04-01T08:00:00Z")},
 		{Kind: EvNotified, At: utc("2027-04-02T08:00:00Z")},
+		{Kind: EvDelivered, At: utc("2027-04-05T08:00:00Z")},
 	}
 	d := Recompute(ev, kyiv)
 	if want := utc("2027-04-07T21:00:00Z"); !d.Decision.Equal(want) || !d.Extended {
@@ -100,6 +101,10 @@ func TestRecomputeFromHistory(t *testing.T) {
 	}
 	if want := utc("2027-04-04T21:00:00Z"); !d.Notice.Equal(want) {
 		t.Fatalf("notice deadline %s, want %s", d.Notice.UTC(), want)
+	}
+	// The notice is given when it was delivered, not when the letter was queued (issue 14).
+	if want := utc("2027-04-05T08:00:00Z"); !d.NotifiedAt.Equal(want) {
+		t.Fatalf("notified at %s, want the delivery %s", d.NotifiedAt.UTC(), want)
 	}
 }
 

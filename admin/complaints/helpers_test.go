@@ -89,18 +89,19 @@ func wantCode(t *testing.T, err error, code apperr.Code, key string) {
 // checkStoredDeadlines asserts that every complaint's stored deadlines equal the recomputed ones.
 func (f *fixture) checkStoredDeadlines() {
 	f.t.Helper()
-	rows, err := f.pool.Query(context.Background(), `SELECT id, decision_due, notice_due, extended FROM complaints`)
+	rows, err := f.pool.Query(context.Background(), `SELECT id, decision_due, notice_due, extended, notified_at FROM complaints`)
 	must(f.t, err)
 	type stored struct {
 		id       int64
 		decision time.Time
 		notice   *time.Time
 		extended bool
+		notified *time.Time
 	}
 	var all []stored
 	for rows.Next() {
 		var s stored
-		must(f.t, rows.Scan(&s.id, &s.decision, &s.notice, &s.extended))
+		must(f.t, rows.Scan(&s.id, &s.decision, &s.notice, &s.extended, &s.notified))
 		all = append(all, s)
 	}
 	must(f.t, rows.Err())
@@ -113,6 +114,9 @@ func (f *fixture) checkStoredDeadlines() {
 		}
 		if (s.notice == nil) != d.Notice.IsZero() || (s.notice != nil && !s.notice.Equal(d.Notice)) {
 			f.t.Errorf("complaint %d: stored notice deadline %v, recomputed %s", s.id, s.notice, d.Notice)
+		}
+		if (s.notified == nil) != d.NotifiedAt.IsZero() || (s.notified != nil && !s.notified.Equal(d.NotifiedAt)) {
+			f.t.Errorf("complaint %d: stored notified at %v, recomputed %s", s.id, s.notified, d.NotifiedAt)
 		}
 	}
 }

@@ -115,6 +115,12 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) 
 	}
 	if cm.NoticeDue != nil {
 		fact("complaints.f.notice_due", when(cm.NoticeDue.Add(-time.Minute)))
+		// The notice is given when its e-mails were delivered, not when they were queued.
+		if cm.NotifiedAt != nil {
+			fact("complaints.f.notified_at", when(*cm.NotifiedAt))
+		} else {
+			fact("complaints.f.notified_at", web.T(c, "complaints.f.not_delivered"))
+		}
 	}
 	if cm.MailSubject != "" || cm.MailBody != "" {
 		fact("complaints.f.mail", cm.MailFrom+" — "+cm.MailSubject+"\n"+cm.MailBody)
@@ -137,6 +143,9 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) 
 	for _, n := range notices {
 		p.Notices = append(p.Notices, complaintsv.Item{Title: web.T(c, "complaints.notice.purpose."+n.Purpose) + " → " +
 			web.T(c, "complaints.role."+n.Role) + " " + actorView(c).Strictest(n.Address, "account."+rbac.LoginField(n.Address), Record+".complainant_contacts"), Status: n.Status, StatusText: web.T(c, "notify.status."+n.Status), When: when(n.CreatedAt)})
+		if n.SentAt != nil {
+			p.Notices[len(p.Notices)-1].Detail = web.T(c, "complaints.notice.delivered", "At", when(*n.SentAt))
+		}
 	}
 	for _, a := range acts {
 		d := a.Result

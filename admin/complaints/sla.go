@@ -34,7 +34,7 @@ WITH due AS (
 	UNION ALL
 	SELECT c.id, 'notice', c.notice_due, c.assignee_id
 	FROM complaints c
-	WHERE c.state = 'decided'
+	WHERE c.notice_due IS NOT NULL AND c.notified_at IS NULL -- until the notice is delivered (migration 029)
 	  AND c.notice_due <= (($1::timestamptz AT TIME ZONE $2) + interval '3 days') AT TIME ZONE $2
 ), leveled AS (
 	SELECT id, clock, deadline, assignee_id,

@@ -189,7 +189,7 @@ func setState(ctx context.Context, tx pgx.Tx, id int64, from, to State) error {
 // ClockEvents reads the events that move the clock, oldest first.
 func ClockEvents(ctx context.Context, q db.Querier, id int64) ([]ClockEvent, error) {
 	rows, err := q.Query(ctx, `SELECT kind, at, days FROM complaint_events
-		WHERE complaint_id = $1 AND kind IN ('received', 'extended', 'decided', 'notified') ORDER BY at, id`, id)
+		WHERE complaint_id = $1 AND kind IN ('received', 'extended', 'decided', 'notice_delivered') ORDER BY at, id`, id)
 	if err != nil {
 		return nil, err
 	}

@@ -211,6 +211,12 @@ func TestDecisionActsOnceAndIsFinal(t *testing.T) {
 		t.Fatalf("%d letters, %d bytes", letters, size)
 	}
 	f.letterReachesComplainant(r.ID, c.Number)
+	// Notified once every party's notice is delivered (issue 14): the complainant's alone is not enough.
+	c, _ = f.store.Get(f.ctx, f.pool, r.ID)
+	if c.State != Notified || c.NotifiedAt != nil {
+		t.Fatalf("only the complainant's notice delivered: state %s notified %v", c.State, c.NotifiedAt)
+	}
+	f.deliverDecision(r.ID, f.now.Add(time.Hour), nil)
 	c, _ = f.store.Get(f.ctx, f.pool, r.ID)
 	if c.State != Notified || c.NotifiedAt == nil || c.NoticeDue == nil || c.NotifiedAt.After(*c.NoticeDue) {
 		t.Fatalf("state %s notified %v due %v", c.State, c.NotifiedAt, c.NoticeDue)
@@ -295,6 +301,7 @@ func TestBoardCountsFromTheRollup(t *testing.T) {
 	f.now = f.now.Add(26 * time.Hour)
 	must(t, f.store.Decide(f.ctx, a.ID, Decision{Outcome: Rejected, Reasoning: "Не підтверджено."}))
 	must(t, f.store.MakeLetter(context.Background(), a.ID))
+	f.deliverDecision(a.ID, f.now.Add(time.Hour), nil)
 	f.now = time.Date(2027, 3, 27, 9, 0, 0, 0, f.store.Loc) // b is past its deadline, undecided
 	board, err := f.store.SLABoard(context.Background(), f.pool, 4)
 	must(t, err)

@@ -264,9 +264,9 @@ func (d *Delivery) record(ctx context.Context, pool *pgxpool.Pool, outs []outcom
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			UPDATE notifications n SET status = v.status, provider_id = v.pid, last_error = v.err, next_attempt_at = v.next,
-				sent_at = CASE WHEN v.status = 'sent' THEN now() END, updated_at = now()
+				sent_at = CASE WHEN v.status = 'sent' THEN $6::timestamptz END, updated_at = now()
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS v(id, status, pid, err, next)
-			WHERE n.id = v.id`, ids, statuses, pids, errs, nexts); err != nil {
+			WHERE n.id = v.id`, ids, statuses, pids, errs, nexts, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
