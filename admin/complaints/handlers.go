@@ -35,6 +35,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "POST", Path: "/complaints", Perm: rbac.ComplaintsWrite, Handler: h.Create},
 		{Method: "GET", Path: "/complaints/board", Perm: rbac.ComplaintsBoard, Handler: h.BoardPage},
 		{Method: "GET", Path: "/complaints/board.xlsx", Perm: rbac.ComplaintsBoard, Handler: h.BoardExport},
+		{Method: "POST", Path: "/complaints/board/warnings", Perm: rbac.ComplaintsAssign, Handler: h.SaveWarnings},
 		{Method: "GET", Path: "/complaints/:id<int>", Perm: rbac.ComplaintsRead, Handler: h.Show},
 		{Method: "GET", Path: "/complaints/:id<int>/complete", Perm: rbac.ComplaintsWrite, Handler: h.CompleteForm},
 		{Method: "POST", Path: "/complaints/:id<int>/complete", Perm: rbac.ComplaintsWrite, Handler: h.Complete},

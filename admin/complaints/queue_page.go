@@ -39,6 +39,10 @@ func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	th, err := LoadThresholds(web.Ctx(c), h.Pool)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	p := complaintsv.QueuePage{CanWrite: h.can(c, rbac.ComplaintsWrite), CanBoard: h.can(c, rbac.ComplaintsBoard)}
 	for _, k := range Queues {
@@ -49,7 +53,7 @@ func (h *Handlers) QueuePage(c *fiber.Ctx) error {
 		p.Tabs = append(p.Tabs, complaintsv.Tab{Key: "complaints.q." + string(k), Href: "/complaints?q=" + string(k), Active: k == q, Count: n})
 	}
 	for _, r := range rows {
-		b := BadgeFor(r.DecisionDue, now, h.Loc)
+		b := BadgeFor(r.DecisionDue, now, h.Loc, th.Decision.First)
 		p.Rows = append(p.Rows, complaintsv.QueueRow{
 			Href: "/complaints/" + itoa(r.ID), Number: r.Number, StateKey: string(r.State),
 			State: web.T(c, "complaints.state."+string(r.State)), Parties: r.ComplainantName + " → " + r.RespondentLogin,

@@ -101,20 +101,21 @@ func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int
 	return list, nil, nil
 }
 
-// Badge is how urgent a deadline looks: green with more than 3 days left, amber within 3 days
-// (the last day included), red once breached. Left is negative after the deadline.
+// Badge is how urgent a deadline looks: green before the clock's first warning (3 days before
+// the deadline unless a lead set another), amber from it, red once breached. Left is negative
+// after the deadline.
 type Badge struct {
 	Level string // green, amber, red
 	Left  time.Duration
 }
 
-// BadgeFor classifies a deadline at now.
-func BadgeFor(deadline, now time.Time, loc *time.Location) Badge {
+// BadgeFor classifies a deadline at now, amber from the first warning (hours before it, see WarnAt).
+func BadgeFor(deadline, now time.Time, loc *time.Location, firstWarning int) Badge {
 	b := Badge{Left: deadline.Sub(now)}
-	switch days := DaysLeft(deadline, now, loc); {
+	switch {
 	case b.Left <= 0:
 		b.Level = "red"
-	case days <= 3:
+	case !now.Before(WarnAt(deadline, firstWarning, loc)):
 		b.Level = "amber"
 	default:
 		b.Level = "green"

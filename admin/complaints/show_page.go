@@ -59,13 +59,17 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, actionError string) 
 	if err != nil {
 		return err
 	}
+	th, err := LoadThresholds(ctx, h.Pool)
+	if err != nil {
+		return err
+	}
 	events, err := Events(ctx, h.Pool, id)
 	if err != nil {
 		return err
 	}
 	when := func(t time.Time) string { return views.DateTime(ctx, t) }
 	base := "/complaints/" + itoa(id)
-	b := BadgeFor(cm.DecisionDue, s.now(), h.Loc)
+	b := BadgeFor(cm.DecisionDue, s.now(), h.Loc, th.Decision.First)
 	p := complaintsv.ShowPage{ID: id, Base: base, Number: cm.Number, StateKey: string(cm.State),
 		State: web.T(c, "complaints.state."+string(cm.State)), BadgeLevel: b.Level, BadgeText: LeftText(c, b.Left),
 		Due: when(cm.DecisionDue.Add(-time.Minute)), Open: cm.State.Open(), Draft: cm.State == Draft, Waiting: cm.State == Waiting,
