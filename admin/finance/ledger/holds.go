@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,15 +55,7 @@ type HoldResult struct {
 // PlaceHold moves the amount aside, refusing with ErrInsufficient when From is short. The key
 // names both the hold and its transfer; a retry returns the original hold.
 func PlaceHold(ctx context.Context, tx pgx.Tx, req HoldRequest) (HoldResult, error) {
-	if req.Amount <= 0 {
-		return HoldResult{}, apperr.InvalidField("amount", "a hold must be for a positive amount")
-	}
-	t := TransferRequest{Key: req.Key, Reason: req.Reason, Legs: Move(req.From, req.To, req.Amount),
-		Links: req.Links, CreatedBy: req.CreatedBy}
-	if err := t.validate(); err != nil {
-		return HoldResult{}, err
-	}
-	return post(ctx, tx, "hold", 0, t, t.hash("hold"))
+	return Post(ctx, tx, HoldPosting(req))
 }
 
 // CaptureRequest sends a hold's whole amount to its destinations, e.g. the courier's share and the
@@ -81,20 +72,10 @@ type CaptureRequest struct {
 
 // CaptureHold resolves an open hold by paying it out. Capturing or releasing a resolved hold is a
 // conflict, except the same request retried under the same key, which returns the first result.
+// The database locks the hold first, so two resolutions of one hold queue up and the second sees
+// the first.
 func CaptureHold(ctx context.Context, tx pgx.Tx, req CaptureRequest) (HoldResult, error) {
-	if len(req.To) == 0 {
-		return HoldResult{}, apperr.New(apperr.Invalid, "a capture needs a destination")
-	}
-	for _, l := range req.To {
-		if l.Amount <= 0 {
-			return HoldResult{}, apperr.New(apperr.Invalid, "capture amounts must be positive")
-		}
-	}
-	if _, _, err := sumLegs(req.To); err != nil {
-		return HoldResult{}, err
-	}
-	return resolve(ctx, tx, req.Hold, "capture",
-		TransferRequest{Key: req.Key, Reason: req.Reason, Legs: req.To, Links: req.Links, CreatedBy: req.CreatedBy})
+	return Post(ctx, tx, CapturePosting(req))
 }
 
 // ReleaseRequest returns a hold's money to where it came from.
@@ -109,20 +90,7 @@ type ReleaseRequest struct {
 
 // ReleaseHold resolves an open hold by returning it; see CaptureHold for retries and conflicts.
 func ReleaseHold(ctx context.Context, tx pgx.Tx, req ReleaseRequest) (HoldResult, error) {
-	return resolve(ctx, tx, req.Hold, "release",
-		TransferRequest{Key: req.Key, Reason: req.Reason, Links: req.Links, CreatedBy: req.CreatedBy})
-}
-
-// resolve captures or releases a hold; t carries the key, reason, links and, for a capture, the
-// destinations. The database locks the hold first, so two resolutions of one hold queue up and the
-// second sees the first.
-func resolve(ctx context.Context, tx pgx.Tx, id HoldID, purpose string, t TransferRequest) (HoldResult, error) {
-	if err := validateKeyReason(t.Key, t.Reason); err != nil {
-		return HoldResult{}, err
-	}
-	// The hold and the outcome are part of the content: one key cannot capture a hold and then
-	// release it, or capture another.
-	return post(ctx, tx, purpose, id, t, t.hash(fmt.Sprintf("%s:%d", purpose, id)))
+	return Post(ctx, tx, ReleasePosting(req))
 }
 
 // GetHold returns a hold by id.

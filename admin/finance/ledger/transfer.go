@@ -66,10 +66,7 @@ const ErrInsufficient = "insufficient available balance"
 // The locks last until tx ends. A transaction that posts several transfers takes them in several
 // steps, which PostgreSQL may, rarely, answer with a deadlock error (40P01); retry the transaction.
 func Transfer(ctx context.Context, tx pgx.Tx, req TransferRequest) (TransferResult, error) {
-	if err := req.validate(); err != nil {
-		return TransferResult{}, err
-	}
-	res, err := post(ctx, tx, "transfer", 0, req, req.hash("transfer"))
+	res, err := Post(ctx, tx, TransferPosting(req))
 	return res.Transfer, err
 }
 

@@ -93,6 +93,101 @@ func BenchmarkOrderSettlement(b *testing.B) {
 	f.sound(b)
 }
 
+// BenchmarkOrderSettlementBatched settles the same orders as BenchmarkOrderSettlement through
+// settle.Batch: each of 4 workers (one per connection of the pool) takes the next 64 orders and
+// runs their placement, deal and delivery as three batches, each in its own transaction — how
+// bulk settlement posts (one statement per table for the batch's transfers,
+// ledger_post_many). It reports the ledger's transfers per second beside pgbench -N's
+// transactions per second measured on the same server in the same run, and checks the
+// invariants afterwards.
+//
+//	./bin/postdesk pg --fast exec -- go test -run '^$' -bench OrderSettlementBatched -benchtime 20000x ./admin/finance/settle/
+func BenchmarkOrderSettlementBatched(b *testing.B) {
+	const conns, batch, nClients, nCouriers = 4, 64, 1000, 200
+	f, url := benchFixture(b, conns)
+	var clients, couriers []ledger.UserID
+	for range nClients {
+		clients = append(clients, f.user(b, "client", 1_000_000_00))
+	}
+	for range nCouriers {
+		couriers = append(couriers, f.user(b, "courier", 1_000_000_00))
+	}
+	ids := make([]int64, b.N)
+	for i := range ids {
+		ids[i] = f.order(b, clients[i%nClients], couriers[(i*7+3)%nCouriers], 50_00, 200_00, time.Time{})
+	}
+	_, err := f.pool.Exec(f.ctx, `ANALYZE orders, accounts, ledger_accounts, ledger_balances, ledger_holds, order_money`)
+	require.NoError(b, err)
+	work := make(chan []int64)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed error
+	fail := func(err error) {
+		mu.Lock()
+		failed = err
+		mu.Unlock()
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for range conns {
+		wg.Go(func() {
+			for chunk := range work {
+				for _, e := range []settle.Event{settle.EventPlace, settle.EventAccept, settle.EventDeliver} {
+					err := retryTx(f, func(tx pgx.Tx) error {
+						errs, err := settle.Batch(f.ctx, tx, e, chunk)
+						if err != nil {
+							return err
+						}
+						for i, err := range errs {
+							if err != nil {
+								return fmt.Errorf("order %d: %s: %w", chunk[i], e, err)
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						fail(err)
+					}
+				}
+			}
+		})
+	}
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		work <- ids[:n]
+		ids = ids[n:]
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	require.NoError(b, failed)
+	transfers := float64(4*b.N) / elapsed.Seconds()
+	b.ReportMetric(transfers, "transfers/s")
+	if tps, ok := pgbenchTPS(b, url, conns); ok {
+		b.ReportMetric(tps, "pgbench-N-tps")
+		b.ReportMetric(transfers/tps, "ratio")
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "orders/s")
+	b.ReportMetric(float64(retries.Swap(0)), "deadlock-retries")
+	var n int
+	require.NoError(b, f.pool.QueryRow(f.ctx, `SELECT count(*) FROM ledger_transfers WHERE reason = 'order.delivered'`).Scan(&n))
+	require.Equal(b, b.N, n, "every order delivered once")
+	f.sound(b)
+}
+
+// retryTx runs fn in a transaction, again after a deadlock or a serialization failure.
+func retryTx(f *fixture, fn func(pgx.Tx) error) error {
+	var err error
+	for range 5 {
+		if err = pgx.BeginFunc(f.ctx, f.pool, fn); err == nil || !deadlock(err) {
+			return err
+		}
+		retries.Add(1)
+	}
+	return err
+}
+
 // retry runs one event in its own transaction, again after a deadlock (the ledger may answer a
 // transaction posting several transfers with 40P01).
 func retry(f *fixture, e func(context.Context, pgx.Tx, int64) error, id int64) error {

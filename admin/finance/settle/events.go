@@ -13,16 +13,30 @@ import (
 
 // Every event takes the transaction that changes the order's status and the order's id. Each
 // movement has a key derived from the order and the event, so calling an event again (a retried
-// job, a double click) posts nothing new; holds already resolved are left alone.
+// job, a double click) posts nothing new; holds already resolved are left alone. An event plans
+// its movements first and posts them together at its end (order.flush): one statement, however
+// many transfers it makes.
 
-// Place holds the order's cost C from the client's available money (refused when short) and
-// snapshots the commission rate, so a later change of the rate applies to new orders only.
-func Place(ctx context.Context, tx pgx.Tx, orderID int64) error {
+// run loads the order, plans the event's movements with plan, and posts them.
+func run(ctx context.Context, tx pgx.Tx, orderID int64, plan func(context.Context, pgx.Tx, *order) error) error {
 	o, err := load(ctx, tx, orderID)
 	if err != nil {
 		return err
 	}
-	_, err = o.place(ctx, tx)
+	if err := plan(ctx, tx, o); err != nil {
+		return err
+	}
+	return o.flush(ctx, tx)
+}
+
+// Place holds the order's cost C from the client's available money (refused when short) and
+// snapshots the commission rate, so a later change of the rate applies to new orders only.
+func Place(ctx context.Context, tx pgx.Tx, orderID int64) error {
+	return run(ctx, tx, orderID, planPlace)
+}
+
+func planPlace(ctx context.Context, tx pgx.Tx, o *order) error {
+	_, err := o.place(ctx, tx)
 	return err
 }
 
@@ -39,13 +53,11 @@ func (o *order) place(ctx context.Context, tx pgx.Tx) (bool, error) {
 	if err := withinLimit(ctx, tx, o.Client, o.clientLimit, ua.Held, o.Cost); err != nil {
 		return false, err
 	}
-	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("place"), From: ua.Available, To: ua.Held,
-		Amount: o.Cost, Reason: "order.placed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-	if err != nil {
-		return false, err
-	}
-	o.ClientHold, o.open[h.Hold.ID] = h.Hold.ID, true
-	return true, o.setHolds(ctx, tx)
+	o.post(ledger.HoldPosting(ledger.HoldRequest{Key: o.key("place"), From: ua.Available, To: ua.Held,
+		Amount: o.Cost, Reason: "order.placed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}),
+		func(h ledger.HoldResult) { o.ClientHold, o.open[h.Hold.ID] = h.Hold.ID, true })
+	o.holdsChanged = true
+	return true, nil
 }
 
 // SetNoPromo flags an order whose deposit may not be promo credit.
@@ -57,6 +69,9 @@ func SetNoPromo(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) err
 	if _, err := o.place(ctx, tx); err != nil {
 		return err
 	}
+	if err := o.flush(ctx, tx); err != nil {
+		return err
+	}
 	_, err = tx.Exec(ctx, `UPDATE order_money SET no_promo = $2 WHERE order_id = $1`, o.ID, noPromo)
 	return err
 }
@@ -65,10 +80,10 @@ func SetNoPromo(ctx context.Context, tx pgx.Tx, orderID int64, noPromo bool) err
 // order is flagged "no promo", the rest from available money; refused when short. The client's
 // placement hold is placed first if the order has none yet (imported orders).
 func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planAccept)
+}
+
+func planAccept(ctx context.Context, tx pgx.Tx, o *order) error {
 	if o.Courier == 0 {
 		return apperr.InvalidField("courier_id", "settle.no_courier")
 	}
@@ -82,18 +97,14 @@ func Accept(ctx context.Context, tx pgx.Tx, orderID int64) error {
 // one): the previous courier's deposit is released without penalty and the new courier's V + C
 // is held, refused when short.
 func Reassign(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
-	if o.Courier == 0 {
-		return apperr.InvalidField("courier_id", "settle.no_courier")
-	}
-	if err := o.releaseDeposit(ctx, tx); err != nil {
-		return err
-	}
-	o.open[o.DepositHold], o.open[o.PromoHold] = false, false
-	return o.deposit(ctx, tx)
+	return run(ctx, tx, orderID, func(ctx context.Context, tx pgx.Tx, o *order) error {
+		if o.Courier == 0 {
+			return apperr.InvalidField("courier_id", "settle.no_courier")
+		}
+		o.releaseDeposit(ctx)
+		o.open[o.DepositHold], o.open[o.PromoHold] = false, false
+		return o.deposit(ctx, tx)
+	})
 }
 
 // deposit holds V + C from the order's courier unless a deposit is open already (a retried deal).
@@ -118,25 +129,25 @@ func (o *order) deposit(ctx context.Context, tx pgx.Tx) error {
 	}
 	if !o.NoPromo {
 		if fromPromo := min(need, o.promo); fromPromo > 0 {
-			h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit-promo" + suffix), From: ua.Promo, To: ua.Deposit,
-				Amount: fromPromo, Reason: "order.deposit_promo", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-			if err != nil {
-				return err
-			}
-			o.PromoHold, need = h.Hold.ID, need-fromPromo
-			o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, fromPromo
+			o.post(ledger.HoldPosting(ledger.HoldRequest{Key: o.key("deposit-promo" + suffix), From: ua.Promo, To: ua.Deposit,
+				Amount: fromPromo, Reason: "order.deposit_promo", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}),
+				func(h ledger.HoldResult) {
+					o.PromoHold = h.Hold.ID
+					o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, fromPromo
+				})
+			need -= fromPromo
 		}
 	}
 	if need > 0 {
-		h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key("deposit" + suffix), From: ua.Available, To: ua.Deposit,
-			Amount: need, Reason: "order.deposit", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-		if err != nil {
-			return err
-		}
-		o.DepositHold = h.Hold.ID
-		o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, need
+		o.post(ledger.HoldPosting(ledger.HoldRequest{Key: o.key("deposit" + suffix), From: ua.Available, To: ua.Deposit,
+			Amount: need, Reason: "order.deposit", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}),
+			func(h ledger.HoldResult) {
+				o.DepositHold = h.Hold.ID
+				o.open[h.Hold.ID], o.amount[h.Hold.ID] = true, need
+			})
 	}
-	return o.setHolds(ctx, tx)
+	o.holdsChanged = true
+	return nil
 }
 
 // payCourier captures the client's hold: C − commission to the courier, the commission to the
@@ -151,19 +162,18 @@ func (o *order) payCourier(ctx context.Context, tx pgx.Tx, reason string) error 
 		return err
 	}
 	fee := o.commission()
-	if err := o.capture(ctx, tx, o.ClientHold, "client", reason,
-		ledger.Leg{Account: cu.Available, Amount: o.Cost - fee}, ledger.Leg{Account: o.revenue, Amount: fee}); err != nil {
-		return err
-	}
-	return o.releaseDeposit(ctx, tx)
+	o.capture(ctx, o.ClientHold, "client", reason,
+		ledger.Leg{Account: cu.Available, Amount: o.Cost - fee}, ledger.Leg{Account: o.revenue, Amount: fee})
+	o.releaseDeposit(ctx)
+	return nil
 }
 
 // Deliver: the courier reported the recipient's code.
 func Deliver(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planDeliver)
+}
+
+func planDeliver(ctx context.Context, tx pgx.Tx, o *order) error {
 	if o.ClientHold == 0 {
 		return apperr.New(apperr.Conflict, "settle.not_placed")
 	}
@@ -175,30 +185,26 @@ func Deliver(ctx context.Context, tx pgx.Tx, orderID int64) error {
 // the platform 20 % of C, even below zero. (After pickup the order goes to moderation and
 // ClientReturned settles it.)
 func ClientCancel(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planClientCancel)
+}
+
+func planClientCancel(ctx context.Context, tx pgx.Tx, o *order) error {
 	dealt := o.DepositHold != 0 || o.PromoHold != 0
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return err
-	}
+	o.release(ctx, o.ClientHold, "client")
 	if !dealt {
 		return nil
 	}
-	if err := o.releaseDeposit(ctx, tx); err != nil {
-		return err
-	}
+	o.releaseDeposit(ctx)
 	return o.penalty(ctx, tx, o.Client, Penalty(o.Cost), "client_cancel")
 }
 
 // ClientReturned settles a client's cancellation after pickup once the courier has brought the
 // item back: the courier is paid as for a delivery, commission to the platform.
 func ClientReturned(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planClientReturned)
+}
+
+func planClientReturned(ctx context.Context, tx pgx.Tx, o *order) error {
 	return o.payCourier(ctx, tx, "order.client_returned")
 }
 
@@ -206,16 +212,12 @@ func ClientReturned(ctx context.Context, tx pgx.Tx, orderID int64) error {
 // back) that was not force majeure: the client's hold and the deposit are released and the
 // courier owes the platform 20 % of C.
 func CourierFault(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return err
-	}
-	if err := o.releaseDeposit(ctx, tx); err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planCourierFault)
+}
+
+func planCourierFault(ctx context.Context, tx pgx.Tx, o *order) error {
+	o.release(ctx, o.ClientHold, "client")
+	o.releaseDeposit(ctx)
 	return o.penalty(ctx, tx, o.Courier, Penalty(o.Cost), "courier_cancel")
 }
 
@@ -223,10 +225,10 @@ func CourierFault(ctx context.Context, tx pgx.Tx, orderID int64) error {
 // moderation found no force majeure: the courier's deposit V + C goes to the client, the client's
 // hold is released, and the courier owes the platform its commission.
 func NotDelivered(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
+	return run(ctx, tx, orderID, planNotDelivered)
+}
+
+func planNotDelivered(ctx context.Context, tx pgx.Tx, o *order) error {
 	cl, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return err
@@ -235,26 +237,21 @@ func NotDelivered(ctx context.Context, tx pgx.Tx, orderID int64) error {
 		id   ledger.HoldID
 		what string
 	}{{o.DepositHold, "deposit"}, {o.PromoHold, "promo"}} {
-		if err := o.capture(ctx, tx, d.id, d.what, "order.not_delivered", ledger.Leg{Account: cl.Available, Amount: o.amount[d.id]}); err != nil {
-			return err
-		}
+		o.capture(ctx, d.id, d.what, "order.not_delivered", ledger.Leg{Account: cl.Available, Amount: o.amount[d.id]})
 	}
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return err
-	}
+	o.release(ctx, o.ClientHold, "client")
 	return o.penalty(ctx, tx, o.Courier, o.commission(), "not_delivered")
 }
 
 // ForceMajeure: no penalties; every hold and deposit of the order is released.
 func ForceMajeure(ctx context.Context, tx pgx.Tx, orderID int64) error {
-	o, err := load(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return err
-	}
-	return o.releaseDeposit(ctx, tx)
+	return run(ctx, tx, orderID, planForceMajeure)
+}
+
+func planForceMajeure(ctx context.Context, _ pgx.Tx, o *order) error {
+	o.release(ctx, o.ClientHold, "client")
+	o.releaseDeposit(ctx)
+	return nil
 }
 
 // newCost checks a measured weight against the declared one and prices it: within ±20 % the
@@ -289,9 +286,7 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 		return 0, err
 	}
 	replaced := o.ClientHold
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return 0, err
-	}
+	o.release(ctx, o.ClientHold, "client")
 	if _, err := tx.Exec(ctx, `UPDATE orders SET weight_grams = $2, cost = $3 WHERE id = $1`, o.ID, realGrams, int64(cost)); err != nil {
 		return 0, err
 	}
@@ -300,23 +295,21 @@ func Reweigh(ctx context.Context, tx pgx.Tx, orderID, realGrams int64) (ledger.M
 		return 0, err
 	}
 	// Keyed by the hold it replaces, so a second reweighing is a new hold and a retry is not.
-	h, err := ledger.PlaceHold(ctx, tx, ledger.HoldRequest{Key: o.key(fmt.Sprintf("place-reweighed-%d", replaced)), From: ua.Available, To: ua.Held,
-		Amount: cost, Reason: "order.reweighed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-	if err != nil {
-		return 0, err
-	}
-	o.ClientHold, o.Cost = h.Hold.ID, cost
+	o.post(ledger.HoldPosting(ledger.HoldRequest{Key: o.key(fmt.Sprintf("place-reweighed-%d", replaced)), From: ua.Available, To: ua.Held,
+		Amount: cost, Reason: "order.reweighed", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}),
+		func(h ledger.HoldResult) { o.ClientHold, o.open[h.Hold.ID] = h.Hold.ID, true })
+	o.Cost, o.holdsChanged = cost, true
 	if o.open[o.DepositHold] || o.open[o.PromoHold] {
 		if o.open[o.PromoHold] {
 			o.promo += o.amount[o.PromoHold] // released below, the courier's promo again
 		}
-		if err := o.releaseDeposit(ctx, tx); err != nil {
+		o.releaseDeposit(ctx)
+		o.open[o.DepositHold], o.open[o.PromoHold] = false, false
+		if err := o.deposit(ctx, tx); err != nil {
 			return 0, err
 		}
-		o.open[o.DepositHold], o.open[o.PromoHold] = false, false
-		return cost, o.deposit(ctx, tx)
 	}
-	return cost, o.setHolds(ctx, tx)
+	return cost, o.flush(ctx, tx)
 }
 
 // ReweighDelivered settles a weight dispute after delivery: the difference between the cost of
@@ -363,11 +356,11 @@ func ReweighDelivered(ctx context.Context, tx pgx.Tx, orderID, realGrams int64, 
 	if fee != 0 {
 		legs = append(legs, ledger.Leg{Account: o.revenue, Amount: sign * fee})
 	}
-	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("reweigh-delivered-" + ref), Reason: "order.reweighed_after_delivery",
+	o.post(ledger.TransferPosting(ledger.TransferRequest{Key: o.key("reweigh-delivered-" + ref), Reason: "order.reweighed_after_delivery",
 		Legs: legs, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx),
 		// Money paid back to the client is owed by the courier whether or not it is there.
-		AllowNegative: diff < 0})
-	return cost, err
+		AllowNegative: diff < 0}), nil)
+	return cost, o.flush(ctx, tx)
 }
 
 // WeightRefused: staff measured a real weight beyond the tolerance and the client refuses the
@@ -388,12 +381,8 @@ func WeightRefused(ctx context.Context, tx pgx.Tx, orderID, realGrams int64, ref
 	if !WeightDisputed(o.WeightGrams, realGrams) {
 		return apperr.InvalidField("weight", "settle.weight_within_tolerance")
 	}
-	if err := o.release(ctx, tx, o.ClientHold, "client"); err != nil {
-		return err
-	}
-	if err := o.releaseDeposit(ctx, tx); err != nil {
-		return err
-	}
+	o.release(ctx, o.ClientHold, "client")
+	o.releaseDeposit(ctx)
 	cl, err := o.accounts(ctx, tx, o.Client)
 	if err != nil {
 		return err
@@ -402,8 +391,8 @@ func WeightRefused(ctx context.Context, tx pgx.Tx, orderID, realGrams int64, ref
 	if err != nil {
 		return err
 	}
-	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("forfeit-" + ref), Reason: "order.weight_forfeit",
+	o.post(ledger.TransferPosting(ledger.TransferRequest{Key: o.key("forfeit-" + ref), Reason: "order.weight_forfeit",
 		Legs: ledger.Move(cl.Available, cu.Available, Forfeit), Links: ledger.Links{OrderRef: o.Number},
-		CreatedBy: by(ctx), AllowNegative: true})
-	return err
+		CreatedBy: by(ctx), AllowNegative: true}), nil)
+	return o.flush(ctx, tx)
 }

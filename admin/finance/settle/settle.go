@@ -40,6 +40,10 @@ type order struct {
 	promo           ledger.Minor                   // the courier's promo balance
 	// The parties' balance limits (accounts.balance_limit), nil when none.
 	clientLimit, courierLimit *int64
+	// The event's movements, posted together by flush, and what each result is for.
+	pending      []ledger.Posting
+	then         []func(ledger.HoldResult)
+	holdsChanged bool // the money row must be written after them
 }
 
 // load reads the order (locked), its money row, both parties' ledger accounts, the platform's
@@ -47,21 +51,52 @@ type order struct {
 // function settle_order_state (migrations/013): settling an order is a handful of statements, and
 // each extra read costs as much as a transfer. It reads the ledger's tables directly but only
 // reads; every write goes through the ledger package.
-func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
-	var o order
+func load(ctx context.Context, tx pgx.Tx, id int64) (*order, error) {
+	rows, err := tx.Query(ctx, `SELECT * FROM settle_order_state($1)`, id)
+	if err != nil {
+		return nil, err
+	}
+	os, err := pgx.CollectRows(rows, scanOrder)
+	if err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, apperr.New(apperr.NotFound, "orders.not_found")
+	}
+	return os[0], nil
+}
+
+// loadMany is load for many orders at once (settle_orders_state, migrations/030), locked in id
+// order; an order that does not exist is left out.
+func loadMany(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*order, error) {
+	rows, err := tx.Query(ctx, `SELECT * FROM settle_orders_state($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	os, err := pgx.CollectRows(rows, scanOrder)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*order, len(os))
+	for _, o := range os {
+		out[o.ID] = o
+	}
+	return out, nil
+}
+
+// scanOrder reads one row of settle_order_state.
+func scanOrder(row pgx.CollectableRow) (*order, error) {
+	o := &order{}
 	var courier, bp, ch, dh, ph, cAvail, cHeld, kAvail, kDep, kPromo *int64
 	var noPromo *bool
 	var chState, dhState, phState *string
 	var dhAmount, phAmount, promoBalance *int64
 	var rate *int
-	err := tx.QueryRow(ctx, `SELECT * FROM settle_order_state($1)`, id).Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
+	err := row.Scan(&o.ID, &o.Number, &o.Status, &o.Client, &courier, &o.Cost, &o.Declared,
 		&o.WeightGrams, &bp, &noPromo, &ch, &dh, &ph, &cAvail, &cHeld, &kAvail, &kDep, &kPromo, &o.revenue,
 		&chState, &dhState, &dhAmount, &phState, &phAmount, &promoBalance, &rate, &o.clientLimit, &o.courierLimit)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return o, apperr.New(apperr.NotFound, "orders.not_found")
-	}
 	if err != nil {
-		return o, err
+		return nil, err
 	}
 	deref := func(p *int64) int64 {
 		if p == nil {
@@ -88,6 +123,38 @@ func load(ctx context.Context, tx pgx.Tx, id int64) (order, error) {
 	}
 	o.promo = ledger.Minor(deref(promoBalance))
 	return o, nil
+}
+
+// post plans a movement of the event; then, if not nil, gets its result once it is posted.
+// Nothing is written until flush.
+func (o *order) post(p ledger.Posting, then func(ledger.HoldResult)) {
+	o.pending = append(o.pending, p)
+	o.then = append(o.then, then)
+}
+
+// flush posts the event's movements together (one statement: ledger.PostAll) and records the
+// order's holds if they changed.
+func (o *order) flush(ctx context.Context, tx pgx.Tx) error {
+	rs, err := ledger.PostAll(ctx, tx, o.pending)
+	if err != nil {
+		return err
+	}
+	return o.posted(ctx, tx, rs)
+}
+
+// posted hands the results of the event's movements to whoever waits for them and writes the
+// order's money row when its holds changed.
+func (o *order) posted(ctx context.Context, tx pgx.Tx, rs []ledger.HoldResult) error {
+	for i, then := range o.then {
+		if then != nil {
+			then(rs[i])
+		}
+	}
+	o.pending, o.then = nil, nil
+	if !o.holdsChanged {
+		return nil
+	}
+	return o.setHolds(ctx, tx)
 }
 
 // accounts returns a party's ledger accounts, creating them on the party's first money event.
@@ -140,28 +207,25 @@ func by(ctx context.Context) ledger.StaffID {
 }
 
 // release returns a hold to where it came from, if it is still open.
-func (o order) release(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what string) error {
+func (o *order) release(ctx context.Context, id ledger.HoldID, what string) {
 	if !o.open[id] {
-		return nil
+		return
 	}
 	// Keyed by the hold: a reweighed order's client hold is a new one, released under its own key.
-	_, err := ledger.ReleaseHold(ctx, tx, ledger.ReleaseRequest{Key: o.key(fmt.Sprintf("release-%s-%d", what, id)), Hold: id,
-		Reason: "order." + what + "_released", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-	return err
+	o.post(ledger.ReleasePosting(ledger.ReleaseRequest{Key: o.key(fmt.Sprintf("release-%s-%d", what, id)), Hold: id,
+		Reason: "order." + what + "_released", Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}), nil)
 }
 
 // releaseDeposit returns the courier's whole deposit (money and promo parts).
-func (o order) releaseDeposit(ctx context.Context, tx pgx.Tx) error {
-	if err := o.release(ctx, tx, o.DepositHold, "deposit"); err != nil {
-		return err
-	}
-	return o.release(ctx, tx, o.PromoHold, "promo")
+func (o *order) releaseDeposit(ctx context.Context) {
+	o.release(ctx, o.DepositHold, "deposit")
+	o.release(ctx, o.PromoHold, "promo")
 }
 
 // capture pays a hold out whole, if it is still open; zero legs are left out.
-func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, reason string, to ...ledger.Leg) error {
+func (o *order) capture(ctx context.Context, id ledger.HoldID, what, reason string, to ...ledger.Leg) {
 	if !o.open[id] {
-		return nil
+		return
 	}
 	legs := make([]ledger.Leg, 0, len(to))
 	for _, l := range to {
@@ -169,9 +233,8 @@ func (o order) capture(ctx context.Context, tx pgx.Tx, id ledger.HoldID, what, r
 			legs = append(legs, l)
 		}
 	}
-	_, err := ledger.CaptureHold(ctx, tx, ledger.CaptureRequest{Key: o.key(fmt.Sprintf("capture-%s-%d", what, id)), Hold: id, To: legs,
-		Reason: reason, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)})
-	return err
+	o.post(ledger.CapturePosting(ledger.CaptureRequest{Key: o.key(fmt.Sprintf("capture-%s-%d", what, id)), Hold: id, To: legs,
+		Reason: reason, Links: ledger.Links{OrderRef: o.Number}, CreatedBy: by(ctx)}), nil)
 }
 
 // penalty charges amount from a user's available money to the platform; it may take them below
@@ -184,10 +247,10 @@ func (o *order) penalty(ctx context.Context, tx pgx.Tx, from ledger.UserID, amou
 	if err != nil {
 		return err
 	}
-	_, err = ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: o.key("penalty-" + what), Reason: "order.penalty_" + what,
+	o.post(ledger.TransferPosting(ledger.TransferRequest{Key: o.key("penalty-" + what), Reason: "order.penalty_" + what,
 		Legs: ledger.Move(ua.Available, o.revenue, amount), Links: ledger.Links{OrderRef: o.Number},
-		CreatedBy: by(ctx), AllowNegative: true})
-	return err
+		CreatedBy: by(ctx), AllowNegative: true}), nil)
+	return nil
 }
 
 // withinLimit refuses setting amount more of a user's money aside in the held (or deposit)
@@ -214,15 +277,30 @@ func withinLimit(ctx context.Context, tx pgx.Tx, user ledger.UserID, limit *int6
 // setHolds records the order's hold ids in its money row, writing the row (with the commission
 // rate snapshotted) if this is the order's first money event.
 func (o *order) setHolds(ctx context.Context, tx pgx.Tx) error {
+	return setHolds(ctx, tx, []*order{o})
+}
+
+// setHolds writes the money rows of many orders in one statement.
+func setHolds(ctx context.Context, tx pgx.Tx, os []*order) error {
+	if len(os) == 0 {
+		return nil
+	}
+	ids, bps, client, deposit, promo := make([]int64, len(os)), make([]int64, len(os)), make([]int64, len(os)), make([]int64, len(os)), make([]int64, len(os))
+	for i, o := range os {
+		ids[i], bps[i], client[i], deposit[i], promo[i] = o.ID, int64(o.CommissionBP), int64(o.ClientHold), int64(o.DepositHold), int64(o.PromoHold)
+	}
 	// Planned afresh each time (QueryExecModeExec), as cheap as this statement is, so a plan made
 	// while order_money was nearly empty is never reused on a big one.
 	_, err := tx.Exec(ctx, `INSERT INTO order_money (order_id, commission_bp, client_hold_id, deposit_hold_id, promo_hold_id)
-		VALUES ($1, $2, nullif($3, 0), nullif($4, 0), nullif($5, 0))
+		SELECT id, bp, nullif(c, 0), nullif(d, 0), nullif(p, 0) FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) u(id, bp, c, d, p)
+		ORDER BY id
 		ON CONFLICT (order_id) DO UPDATE SET client_hold_id = EXCLUDED.client_hold_id,
 			deposit_hold_id = EXCLUDED.deposit_hold_id, promo_hold_id = EXCLUDED.promo_hold_id`,
-		pgx.QueryExecModeExec, o.ID, o.CommissionBP, int64(o.ClientHold), int64(o.DepositHold), int64(o.PromoHold))
+		pgx.QueryExecModeExec, ids, bps, client, deposit, promo)
 	if err == nil {
-		o.has = true
+		for _, o := range os {
+			o.has, o.holdsChanged = true, false
+		}
 	}
 	return err
 }
