@@ -20,6 +20,9 @@ SET search_path = public, pg_temp
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
 AS $$
+-- Its plans are generic and kept for the connection's life (as ledger_post's): every join with a
+-- ledger table also names the keys it may touch (x.id = ANY (...)), so that no plan, whatever
+-- the tables' statistics were when it was made, reads more of a table than the batch's rows.
 #variable_conflict use_column
 DECLARE
     v_count int := cardinality(p_key);
@@ -46,7 +49,7 @@ BEGIN
     PERFORM 1 FROM ledger_holds h WHERE h.id = ANY (p_hold) ORDER BY h.id FOR UPDATE;
     IF EXISTS (
         SELECT 1 FROM unnest(p_purpose, p_hold) WITH ORDINALITY r(purpose, hold, i)
-        LEFT JOIN ledger_holds h ON h.id = r.hold
+        LEFT JOIN ledger_holds h ON h.id = r.hold AND h.id = ANY (p_hold)
         WHERE r.purpose IN ('capture', 'release') AND (h.id IS NULL OR h.state <> 'open'
             OR (r.purpose = 'capture' AND h.amount IS DISTINCT FROM
                 (SELECT sum(l.amount) FROM unnest(p_leg_req, p_leg_amount) l(req, amount) WHERE l.req = r.i)))) THEN
@@ -59,11 +62,13 @@ BEGIN
     INTO v_req, v_acc, v_amt
     FROM (
         SELECT r.i::int AS req, 0::bigint AS pos, h.held_account_id AS account, -h.amount AS amount
-        FROM unnest(p_purpose, p_hold) WITH ORDINALITY r(purpose, hold, i) JOIN ledger_holds h ON h.id = r.hold
+        FROM unnest(p_purpose, p_hold) WITH ORDINALITY r(purpose, hold, i)
+        JOIN ledger_holds h ON h.id = r.hold AND h.id = ANY (p_hold)
         WHERE r.purpose IN ('capture', 'release')
         UNION ALL
         SELECT r.i::int, 1, h.source_account_id, h.amount
-        FROM unnest(p_purpose, p_hold) WITH ORDINALITY r(purpose, hold, i) JOIN ledger_holds h ON h.id = r.hold
+        FROM unnest(p_purpose, p_hold) WITH ORDINALITY r(purpose, hold, i)
+        JOIN ledger_holds h ON h.id = r.hold AND h.id = ANY (p_hold)
         WHERE r.purpose = 'release'
         UNION ALL
         SELECT l.req, l.pos, l.account, l.amount
@@ -79,7 +84,7 @@ BEGIN
     IF EXISTS (
         SELECT 1
         FROM unnest(v_req, v_acc, v_amt) l(req, account, amount)
-        LEFT JOIN ledger_accounts a ON a.id = l.account
+        LEFT JOIN ledger_accounts a ON a.id = l.account AND a.id = ANY (v_acc)
         WHERE a.id IS NULL
            OR (p_purpose[l.req] = 'transfer' AND a.kind IN ('user_held', 'courier_deposit'))
            OR (p_purpose[l.req] = 'capture' AND l.amount > 0 AND a.kind IN ('user_held', 'courier_deposit'))
@@ -87,7 +92,7 @@ BEGIN
                OR (l.amount > 0 AND a.kind NOT IN ('user_held', 'courier_deposit'))))
         UNION ALL
         SELECT 1
-        FROM unnest(v_req, v_acc) l(req, account) JOIN ledger_accounts a ON a.id = l.account
+        FROM unnest(v_req, v_acc) l(req, account) JOIN ledger_accounts a ON a.id = l.account AND a.id = ANY (v_acc)
         GROUP BY l.req
         HAVING count(DISTINCT l.account) <> count(*) OR count(DISTINCT a.currency) <> 1 OR count(*) < 2
             OR (p_purpose[l.req] = 'hold' AND (count(*) <> 2 OR count(DISTINCT a.owner_account_id) <> 1))
@@ -99,15 +104,15 @@ BEGIN
     -- Lock the balance rows in ledger_post's global order, (account, slot), in one statement: a
     -- credit takes one row of the account, a debit that must not overdraw takes them all.
     SELECT array_agg((v_slot % a.slots)::smallint ORDER BY l.k) INTO v_slots
-    FROM unnest(v_acc) WITH ORDINALITY l(account, k) JOIN ledger_accounts a ON a.id = l.account;
+    FROM unnest(v_acc) WITH ORDINALITY l(account, k) JOIN ledger_accounts a ON a.id = l.account AND a.id = ANY (v_acc);
     PERFORM 1 FROM ledger_balances b
-    WHERE (b.ledger_account_id, b.slot) IN (
+    WHERE b.ledger_account_id = ANY (v_acc) AND (b.ledger_account_id, b.slot) IN (
         SELECT l.account, l.slot FROM unnest(v_acc, v_slots) l(account, slot)
         UNION
         SELECT b2.ledger_account_id, b2.slot
         FROM unnest(v_req, v_acc, v_amt) l(req, account, amount)
-        JOIN ledger_accounts a ON a.id = l.account
-        JOIN ledger_balances b2 ON b2.ledger_account_id = l.account
+        JOIN ledger_accounts a ON a.id = l.account AND a.id = ANY (v_acc)
+        JOIN ledger_balances b2 ON b2.ledger_account_id = l.account AND b2.ledger_account_id = ANY (v_acc)
         WHERE l.amount < 0 AND NOT a.allow_negative AND NOT p_allow_negative[l.req])
     ORDER BY b.ledger_account_id, b.slot
     FOR UPDATE;
@@ -120,7 +125,7 @@ BEGIN
                 (SELECT sum(b.balance) FROM ledger_balances b WHERE b.ledger_account_id = l.account)
                     + sum(l.amount) OVER (PARTITION BY l.account ORDER BY l.k) AS after
             FROM unnest(v_req, v_acc, v_amt) WITH ORDINALITY l(req, account, amount, k)
-            JOIN ledger_accounts a ON a.id = l.account
+            JOIN ledger_accounts a ON a.id = l.account AND a.id = ANY (v_acc)
         ) s
         WHERE s.amount < 0 AND NOT s.free AND s.after < 0) THEN
         RETURN;
@@ -143,7 +148,7 @@ BEGIN
                 p_payout_id, p_created_by) WITH ORDINALITY
             r(purpose, key, hash, reason, allow_negative, hold, order_ref, complaint_id, payout_id, created_by, i)
         JOIN sums s ON s.req = r.i
-        LEFT JOIN ledger_holds h ON h.id = r.hold AND r.purpose IN ('capture', 'release')
+        LEFT JOIN ledger_holds h ON h.id = r.hold AND h.id = ANY (p_hold) AND r.purpose IN ('capture', 'release')
     ), t AS (
         INSERT INTO ledger_transfers (idempotency_key, request_hash, reason, amount, legs, allow_negative,
             order_ref, complaint_id, payout_id, created_by)
@@ -161,7 +166,7 @@ BEGIN
         UPDATE ledger_balances b SET balance = b.balance + d.delta
         FROM (SELECT legs.account, legs.slot, sum(legs.amount) AS delta
               FROM posted p JOIN legs ON legs.req = p.i GROUP BY 1, 2) d
-        WHERE b.ledger_account_id = d.account AND b.slot = d.slot
+        WHERE b.ledger_account_id = d.account AND b.slot = d.slot AND b.ledger_account_id = ANY (v_acc)
     ), placed AS (
         INSERT INTO ledger_holds (idempotency_key, source_account_id, held_account_id, amount, place_transfer_id, order_ref, created_at)
         SELECT p.key, p.first, p.second, p.amount, p.id, p.order_ref, p.created_at
@@ -170,7 +175,7 @@ BEGIN
     ), resolved AS (
         UPDATE ledger_holds h SET state = CASE p.purpose WHEN 'capture' THEN 'captured' ELSE 'released' END,
             resolve_transfer_id = p.id, resolved_at = p.created_at
-        FROM posted p WHERE h.id = p.hold AND p.purpose IN ('capture', 'release')
+        FROM posted p WHERE h.id = p.hold AND h.id = ANY (p_hold) AND p.purpose IN ('capture', 'release')
         RETURNING h.*
     )
     SELECT p.i, p.id, p.created_at,
@@ -218,7 +223,7 @@ BEGIN
         (SELECT a.balance_limit FROM accounts a WHERE a.id = o.client_id),
         (SELECT a.balance_limit FROM accounts a WHERE a.id = o.courier_id)
     FROM orders o
-    LEFT JOIN order_money m ON m.order_id = o.id
+    LEFT JOIN order_money m ON m.order_id = o.id AND m.order_id = ANY (p_orders)
     LEFT JOIN LATERAL (
         SELECT max(la.id) FILTER (WHERE la.kind = 'user_available') AS avail, max(la.id) FILTER (WHERE la.kind = 'user_held') AS held
         FROM ledger_accounts la WHERE la.owner_account_id = o.client_id) ca ON true
