@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,12 @@ func (s Service) Create(ctx context.Context, in orders.Input, now time.Time) (or
 func (s Service) Move(ctx context.Context, number string, m orders.MoveRequest, now time.Time) error {
 	return Move(ctx, s.Pool, number, m, now)
 }
+
+func (s Service) MoveMany(ctx context.Context, numbers []string, to orders.Status, note string, now time.Time) ([]error, error) {
+	return MoveMany(ctx, s.Pool, numbers, to, note, now)
+}
+
+func (s Service) BulkTargets() []orders.Status { return slices.Clone(BulkTargets) }
 
 func (s Service) Moves(o orders.Order) []orders.Status { return Moves(o.Status) }
 

@@ -39,6 +39,7 @@ func Routes(h *Handlers) []web.Route {
 		{Method: "POST", Path: "/orders/act", Perm: rbac.OrdersRead, Handler: h.Act},
 		{Method: "GET", Path: "/orders/new", Perm: rbac.OrdersEdit, Handler: h.NewForm},
 		{Method: "POST", Path: "/orders", Perm: rbac.OrdersEdit, Handler: h.Create},
+		{Method: "POST", Path: "/orders/moves", Perm: rbac.OrdersEdit, Handler: h.MoveMany},
 		{Method: "GET", Path: "/orders/import", Perm: rbac.OrdersEdit, Handler: h.ImportPage},
 		{Method: "GET", Path: "/orders/import/template", Perm: rbac.OrdersEdit, Handler: h.ImportTemplate},
 		{Method: "POST", Path: "/orders/import", Perm: rbac.OrdersEdit, Handler: h.Import},

@@ -95,6 +95,11 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 	}
 	data := h.listData(c, fv, cols, a.View)
 	data.CanEdit = h.canEdit(a.Roles)
+	if data.CanEdit {
+		for _, s := range h.Lifecycle.BulkTargets() {
+			data.BulkTargets = append(data.BulkTargets, ordersv.Option{Value: string(s), Label: web.T(c, "orders.status."+string(s))})
+		}
+	}
 	var list []Order
 	next := ""
 	if ferr == nil {

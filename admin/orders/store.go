@@ -663,6 +663,11 @@ type Lifecycle interface {
 	Create(ctx context.Context, in Input, now time.Time) (Order, error)
 	// Move applies one action from the order page.
 	Move(ctx context.Context, number string, m MoveRequest, now time.Time) error
+	// MoveMany applies one move to many orders (the list's bulk action): each order's error, nil
+	// when it moved.
+	MoveMany(ctx context.Context, numbers []string, to Status, note string, now time.Time) ([]error, error)
+	// BulkTargets are the statuses the list offers for a bulk move.
+	BulkTargets() []Status
 	// Moves lists the statuses the order page offers for the order (none while it is in moderation).
 	Moves(o Order) []Status
 	// CaseReasons lists the reasons a case may open for from a status.

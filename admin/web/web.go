@@ -86,6 +86,18 @@ func Toast(c *fiber.Ctx, level, msgID string, args ...any) {
 	c.Set("HX-Trigger", asciiJSON(b))
 }
 
+// Trigger adds an event to the answer's HX-Trigger, beside a toast if there is one: the page
+// listens for it (hx-trigger="… from:body").
+func Trigger(c *fiber.Ctx, event string) {
+	m := map[string]any{}
+	if h := c.GetRespHeader("HX-Trigger"); h != "" {
+		_ = json.Unmarshal([]byte(h), &m)
+	}
+	m[event] = true
+	b, _ := json.Marshal(m)
+	c.Set("HX-Trigger", asciiJSON(b))
+}
+
 // asciiJSON escapes every non-ASCII character as \uXXXX: browsers read header bytes as Latin-1,
 // so a Ukrainian toast sent as raw UTF-8 would arrive as mojibake.
 func asciiJSON(b []byte) string {

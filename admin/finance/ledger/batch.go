@@ -95,7 +95,8 @@ func Post(ctx context.Context, tx pgx.Tx, p Posting) (HoldResult, error) {
 //
 // When each would simply post, they are written together by one call of ledger_post_many
 // (migrations/030): one statement per table for all of them, which is what lets the ledger keep up
-// with the machine (a transfer posted alone costs a call, most of it the executor starting). When
+// with the machine (a transfer posted alone costs a call, most of it the executor starting); fewer
+// than postTogetherFrom go one by one, which costs them no more. When
 // any would not — a known key (a retry, or a conflict), a hold already resolved, an account that
 // would overdraw — that call writes nothing and they are posted one by one through ledger_post, so
 // each gets exactly the answer Post gives; the first error stops there and is returned, with

@@ -237,3 +237,48 @@ func seedTransfers(b *testing.B, pool *pgxpool.Pool, prefix, reason string, n, l
 	_, err = pool.Exec(ctx, `VACUUM ANALYZE ledger_transfers, ledger_entries, ledger_balances`)
 	require.NoError(b, err)
 }
+
+// BenchmarkPostTogether posts batches of holds (each from one of 1,000 clients' available money
+// into their held account) through one connection, one transaction per batch: alone (one call of
+// ledger_post each) and together (ledger_post_many), per batch size. It reports microseconds per
+// posting, which set postTogetherFrom.
+//
+//	./bin/postdesk pg --fast exec -- go test -run '^$' -bench PostTogether ./admin/finance/ledger/
+func BenchmarkPostTogether(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	clients := benchUsers(b, f, "client", 1_000)
+	key := 0
+	for _, size := range []int{1, 2, 4, 8, 64} {
+		for _, mode := range []string{"alone", "together"} {
+			b.Run(fmt.Sprintf("size=%d/%s", size, mode), func(b *testing.B) {
+				start := time.Now()
+				for b.Loop() {
+					ps := make([]ledger.Posting, size)
+					for i := range ps {
+						key++
+						c := clients[key%len(clients)]
+						ps[i] = ledger.HoldPosting(ledger.HoldRequest{Key: fmt.Sprintf("pt:%d", key), From: c.Available, To: c.Held,
+							Amount: 1, Reason: "order.placed"})
+					}
+					require.NoError(b, f.tx(b, func(tx pgx.Tx) error {
+						if mode == "alone" {
+							for _, p := range ps {
+								if _, err := ledger.Post(ctx, tx, p); err != nil {
+									return err
+								}
+							}
+							return nil
+						}
+						_, ok, err := ledger.PostTogether(ctx, tx, ps)
+						if err == nil && !ok {
+							err = fmt.Errorf("batch of %d not posted together", size)
+						}
+						return err
+					}))
+				}
+				b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N*size), "µs/posting")
+			})
+		}
+	}
+}
