@@ -22,33 +22,7 @@ func TestBulkMoveFromTheList(t *testing.T) {
 	t.Parallel()
 	env := admintest.New(t)
 	ctx := context.Background()
-	// Three orders picked up (a client and a courier with money of their own), through the lifecycle.
-	var client, courier int64
-	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT (SELECT id FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id LIMIT 1),
-		(SELECT id FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1)`).Scan(&client, &courier))
-	p, err := ledger.Platform(ctx, env.Pool)
-	require.NoError(t, err)
-	for _, u := range []int64{client, courier} {
-		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
-		require.NoError(t, err)
-		require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
-			_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: "bulk-topup:" + strconv.FormatInt(u, 10), Reason: "topup",
-				Legs: ledger.Move(p.GatewayClearing, ua.Available, 5000_00)})
-			return err
-		}))
-	}
-	var picked []string
-	for range 3 {
-		var number string
-		require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO orders (client_id, courier_id, sender_name, sender_phone, sender_address,
-				recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost)
-			VALUES ($1, $2, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книга', 1500, 20000, 7500) RETURNING number`,
-			client, courier).Scan(&number))
-		for _, to := range []orders.Status{orders.Deal, orders.PickedUp} {
-			require.NoError(t, lifecycle.Move(ctx, env.Pool, number, orders.MoveRequest{To: to}, time.Now()))
-		}
-		picked = append(picked, number)
-	}
+	picked := pickedUpOrders(t, env, 3)
 	var created string
 	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT number FROM orders WHERE status = 'created' ORDER BY id LIMIT 1`).Scan(&created))
 
@@ -104,4 +78,38 @@ func TestBulkMoveFromTheList(t *testing.T) {
 	fin := env.Login("finance@demo.postdesk")
 	require.NotContains(t, fin.Get("/orders").Body, `hx-post="/orders/moves"`)
 	require.Equal(t, http.StatusForbidden, htmxPost(fin, "/orders/moves", map[string][]string{"to": {"cancelled"}, "n": {created}}).Status)
+}
+
+// pickedUpOrders makes n orders picked up through the lifecycle, for a client and a courier with
+// money of their own, and returns their numbers.
+func pickedUpOrders(t *testing.T, env *admintest.Env, n int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var client, courier int64
+	require.NoError(t, env.Pool.QueryRow(ctx, `SELECT (SELECT id FROM accounts WHERE kind = 'client' AND status = 'active' ORDER BY id LIMIT 1),
+		(SELECT id FROM accounts WHERE kind = 'courier' AND status = 'active' ORDER BY id LIMIT 1)`).Scan(&client, &courier))
+	p, err := ledger.Platform(ctx, env.Pool)
+	require.NoError(t, err)
+	for _, u := range []int64{client, courier} {
+		ua, err := ledger.EnsureUserAccounts(ctx, env.Pool, ledger.UserID(u))
+		require.NoError(t, err)
+		require.NoError(t, pgx.BeginFunc(ctx, env.Pool, func(tx pgx.Tx) error {
+			_, err := ledger.Transfer(ctx, tx, ledger.TransferRequest{Key: "bulk-topup:" + strconv.FormatInt(u, 10), Reason: "topup",
+				Legs: ledger.Move(p.GatewayClearing, ua.Available, 5000_00)})
+			return err
+		}))
+	}
+	var picked []string
+	for range n {
+		var number string
+		require.NoError(t, env.Pool.QueryRow(ctx, `INSERT INTO orders (client_id, courier_id, sender_name, sender_phone, sender_address,
+				recipient_name, recipient_phone, recipient_address, item, weight_grams, declared_value, cost)
+			VALUES ($1, $2, 'Олена', '+380501112233', 'Київ', 'Петро', '+380501112234', 'Львів', 'книга', 1500, 20000, 7500) RETURNING number`,
+			client, courier).Scan(&number))
+		for _, to := range []orders.Status{orders.Deal, orders.PickedUp} {
+			require.NoError(t, lifecycle.Move(ctx, env.Pool, number, orders.MoveRequest{To: to}, time.Now()))
+		}
+		picked = append(picked, number)
+	}
+	return picked
 }
