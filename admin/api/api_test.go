@@ -243,7 +243,7 @@ func TestFileComplaintThroughTheAPI(t *testing.T) {
 	require.Contains(t, fields, "grounds")
 
 	req := api.ComplaintRequest{ComplainantName: "Olena Koval", ComplainantBirth: "1990-04-12", RespondentLogin: "+380441000007",
-		OrderRef: "PDAPI0006", ActionDate: time.Now().AddDate(0, 0, -2).Format("2006-01-02"), ActionTime: "14:30", ActionPlace: "Kyiv, Khreshchatyk 1",
+		OrderRef: "PDAPI0006", ActionDate: time.Now().In(e.Config.TZ).AddDate(0, 0, -2).Format("2006-01-02"), ActionTime: "14:30", ActionPlace: "Kyiv, Khreshchatyk 1",
 		ActionDetails: "The courier opened the parcel.", Grounds: "User agreement, part B", Demands: []string{"refund"}}
 	status, _, body = e.call("POST", "/api/v1/complaints", key, req)
 	require.Equal(t, http.StatusCreated, status, body)

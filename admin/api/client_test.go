@@ -348,7 +348,7 @@ func TestComplaintStepsReachOnlyTheComplainant(t *testing.T) {
 		require.Equal(t, http.StatusCreated, status, b)
 	}
 	req := api.ComplaintRequest{ComplainantName: "Olena Koval", ComplainantBirth: "1990-04-12", RespondentLogin: "+380441100021",
-		ActionDate: time.Now().AddDate(0, 0, -1).Format("2006-01-02"), ActionTime: "10:00", ActionPlace: "Kyiv",
+		ActionDate: time.Now().In(e.Config.TZ).AddDate(0, 0, -1).Format("2006-01-02"), ActionTime: "10:00", ActionPlace: "Kyiv",
 		ActionDetails: "Goods not as described.", Grounds: "User agreement", Demands: []string{"refund"}}
 	status, _, filed := e.callH("POST", "/api/v1/complaints", key, req, nil)
 	require.Equal(t, http.StatusCreated, status, filed)
