@@ -236,3 +236,15 @@ BEGIN
     ORDER BY o.id
     FOR UPDATE OF o;
 END $$;
+
+-- One definition of an order's money state: the single order's function reads it through the
+-- batch's.
+CREATE OR REPLACE FUNCTION settle_order_state(p_order bigint) RETURNS TABLE (
+    id bigint, number text, status text, client_id bigint, courier_id bigint, cost bigint, declared_value bigint,
+    weight_grams integer, commission_bp bigint, no_promo boolean, client_hold_id bigint, deposit_hold_id bigint,
+    promo_hold_id bigint, client_avail bigint, client_held bigint, courier_avail bigint, courier_deposit bigint,
+    courier_promo bigint, revenue bigint, client_hold_state text, deposit_hold_state text, deposit_hold_amount bigint,
+    promo_hold_state text, promo_hold_amount bigint, promo_balance bigint, rate integer, client_limit bigint,
+    courier_limit bigint)
+LANGUAGE sql
+AS $$ SELECT * FROM settle_orders_state(ARRAY[p_order]) $$;
