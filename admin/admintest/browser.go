@@ -44,7 +44,9 @@ func Browser(t testing.TB) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
+	// A whole test's budget: under make test (-race, two packages at once, each with its Chromium,
+	// on two cores) a test that prints and exports through River jobs took just over two minutes.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancel()
