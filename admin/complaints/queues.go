@@ -18,7 +18,7 @@ const (
 	QMine       Queue = "mine"
 	QUnassigned Queue = "unassigned"
 	QToday      Queue = "today"     // the decision is due by tonight's 24:00
-	QSoon       Queue = "soon"      // due within 3 calendar days, today included
+	QSoon       Queue = "soon"      // its first warning has come (3 days before, unless a lead set another)
 	QOverdue    Queue = "overdue"   // breached and still undecided
 	QWaiting    Queue = "waiting"   // waiting for the respondent
 	QExtension  Queue = "extension" // an agent asks a lead for the extension
@@ -54,7 +54,11 @@ func (s *Store) QueuePage(ctx context.Context, q db.Querier, queue Queue, me int
 	}
 	now := s.now()
 	today := DayEnd(now, s.Loc)
-	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": Extend(today, 2, s.Loc), "limit": limit + 1,
+	soon, err := s.soon(ctx, q, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": soon, "limit": limit + 1,
 		"after_due": after.Due, "after_id": after.ID}
 	where := `c.state IN ('draft', 'received', 'acknowledged', 'in_review', 'waiting')`
 	switch queue {
@@ -123,6 +127,16 @@ func BadgeFor(deadline, now time.Time, loc *time.Location, firstWarning int) Bad
 	return b
 }
 
+// soon is the latest decision deadline in the "due soon" queue: the decision clock's first
+// warning (set on the SLA board) has come for it.
+func (s *Store) soon(ctx context.Context, q db.Querier, now time.Time) (time.Time, error) {
+	t, err := LoadThresholds(ctx, q)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return WarnedUntil(now, t.Decision.First, s.Loc), nil
+}
+
 // countCap is where a tab stops counting ("999+"): each count reads its own index and stops there.
 const countCap = 1000
 
@@ -134,10 +148,14 @@ func (s *Store) QueueCounts(ctx context.Context, q db.Querier, me int64) (map[Qu
 	capped := func(where string) string {
 		return `(SELECT count(*) FROM (SELECT 1 FROM complaints WHERE ` + where + ` LIMIT ` + strconv.Itoa(countCap) + `) x)`
 	}
-	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": Extend(today, 2, s.Loc)}
+	soonUntil, err := s.soon(ctx, q, now)
+	if err != nil {
+		return nil, err
+	}
+	args := pgx.NamedArgs{"me": me, "now": now, "today": today, "soon": soonUntil}
 	out := map[Queue]int{}
 	var mine, unassigned, todayN, soon, overdue, waiting, extension int
-	err := q.QueryRow(ctx, `SELECT `+capped(open+` AND assignee_id = @me`)+`, `+capped(open+` AND assignee_id IS NULL`)+`, `+
+	err = q.QueryRow(ctx, `SELECT `+capped(open+` AND assignee_id = @me`)+`, `+capped(open+` AND assignee_id IS NULL`)+`, `+
 		capped(open+` AND decision_due > @now AND decision_due <= @today`)+`, `+capped(open+` AND decision_due > @now AND decision_due <= @soon`)+`, `+
 		capped(open+` AND decision_due <= @now`)+`, `+capped(`state = 'waiting'`)+`, `+
 		`(SELECT count(*) FROM complaint_extension_requests WHERE state = 'pending')`, args).

@@ -100,6 +100,14 @@ func WarnAt(deadline time.Time, hours int, loc *time.Location) time.Time {
 	return day.Add(-time.Duration(hours%24) * time.Hour)
 }
 
+// WarnedUntil is the latest deadline whose warning hours before it has fallen by now: WarnAt turned
+// round (the remaining hours forward, then whole days on the platform's calendar).
+func WarnedUntil(now time.Time, hours int, loc *time.Location) time.Time {
+	t := now.In(loc).Add(time.Duration(hours%24) * time.Hour)
+	y, m, d := t.Date()
+	return time.Date(y, m, d+hours/24, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+}
+
 // ParseSpan reads a warning as typed: a whole number of days ("d") or hours ("h"), in hours. The
 // error is the message key for the field.
 func ParseSpan(amount, unit string) (int, error) {

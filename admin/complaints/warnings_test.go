@@ -82,3 +82,47 @@ func TestWarnAtAcrossDST(t *testing.T) {
 		}
 	}
 }
+
+// The "due soon" queue is the complaints whose first warning has come: 3 days before the
+// decision deadline by default, 5 once a lead sets 5 (it was fixed at 3 calendar days whatever
+// the board said). Its tab count follows.
+func TestSoonQueueFollowsTheFirstWarning(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.register()
+	// Due four days from now, on the platform's calendar.
+	due := f.now.In(f.store.Loc).AddDate(0, 0, 4)
+	_, err := f.pool.Exec(ctx, `UPDATE complaints SET decision_due = $2 WHERE id = $1`, r.ID, due)
+	must(t, err)
+	inSoon := func() (bool, int) {
+		t.Helper()
+		rows, _, err := f.store.QueuePage(ctx, f.pool, QSoon, f.agent, Cursor{}, 50)
+		must(t, err)
+		counts, err := f.store.QueueCounts(ctx, f.pool, f.agent)
+		must(t, err)
+		for _, row := range rows {
+			if row.ID == r.ID {
+				return true, counts[QSoon]
+			}
+		}
+		return false, counts[QSoon]
+	}
+	if in, n := inSoon(); in || n != 0 {
+		t.Fatalf("due in 4 days with the first warning at 3: in the queue %v, counted %d", in, n)
+	}
+	th := DefaultThresholds()
+	th.Decision.First = 5 * 24
+	must(t, f.store.SetThresholds(f.asLead(), th))
+	if in, n := inSoon(); !in || n != 1 {
+		t.Fatalf("due in 4 days with the first warning at 5: in the queue %v, counted %d", in, n)
+	}
+	// The turn-round of WarnAt: a deadline is warned by now exactly when it is at most WarnedUntil.
+	kyiv := f.store.Loc
+	for _, h := range []int{72, 30, 5 * 24, 12} {
+		now := time.Date(2027, 3, 27, 9, 30, 0, 0, kyiv) // DST begins on the 28th
+		until := WarnedUntil(now, h, kyiv)
+		if w := WarnAt(until, h, kyiv); !w.Equal(now) {
+			t.Errorf("%d h: WarnAt(WarnedUntil(%s)) = %s", h, now, w)
+		}
+	}
+}
