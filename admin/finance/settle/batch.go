@@ -100,13 +100,8 @@ func Batch(ctx context.Context, tx pgx.Tx, e Event, ids []int64) ([]error, error
 		var changed []*order
 		for _, o := range together {
 			n := len(o.pending)
-			for j, then := range o.then {
-				if then != nil {
-					then(results[j])
-				}
-			}
+			o.deliver(results[:n])
 			results = results[n:]
-			o.pending, o.then = nil, nil
 			if o.holdsChanged {
 				changed = append(changed, o)
 			}

@@ -145,16 +145,22 @@ func (o *order) flush(ctx context.Context, tx pgx.Tx) error {
 // posted hands the results of the event's movements to whoever waits for them and writes the
 // order's money row when its holds changed.
 func (o *order) posted(ctx context.Context, tx pgx.Tx, rs []ledger.HoldResult) error {
+	o.deliver(rs)
+	if !o.holdsChanged {
+		return nil
+	}
+	return o.setHolds(ctx, tx)
+}
+
+// deliver hands the results of the pending movements, in their order, to whoever waits for them
+// and empties the plan.
+func (o *order) deliver(rs []ledger.HoldResult) {
 	for i, then := range o.then {
 		if then != nil {
 			then(rs[i])
 		}
 	}
 	o.pending, o.then = nil, nil
-	if !o.holdsChanged {
-		return nil
-	}
-	return o.setHolds(ctx, tx)
 }
 
 // accounts returns a party's ledger accounts, creating them on the party's first money event.
